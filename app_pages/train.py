@@ -1,0 +1,45 @@
+"""Train page: pick a model and hyperparameters, train in the background, watch the curves."""
+
+import streamlit as st
+
+from playground import jobs
+from playground.ui.data import dataset_or_stop
+from playground.ui.model_picker import model_picker
+from playground.ui.run_view import run_panel, runs_table
+from playground.ui.train_form import train_form
+
+dataset = st.session_state.dataset
+st.title("Train")
+dataset_or_stop(dataset)
+
+model_col, hyper_col = st.columns(2, gap="large")
+with model_col:
+    st.subheader("Model")
+    spec = model_picker(dataset)
+with hyper_col:
+    st.subheader("Training")
+    config = train_form(dataset, spec) if spec is not None else None
+
+manager = jobs.manager()
+busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id")]
+if busy:
+    st.caption(f"{len(busy)} other run(s) queued or running: a new run starts after them.")
+if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=config is None):
+    job = manager.submit(config)
+    st.session_state.run_id = job.run_id
+    st.session_state.cached_run = job.run_id if job.cached else None
+    if job.cached:
+        st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
+
+if "run_id" in st.session_state:
+    st.divider()
+    st.subheader(f"Run {st.session_state.run_id}")
+    run_panel(st.session_state.run_id)
+
+st.divider()
+st.subheader("Recent runs")
+picked = runs_table()
+if picked is not None and picked != st.session_state.get("picked_run"):  # act on a new selection only
+    st.session_state.picked_run = st.session_state.run_id = picked
+    st.session_state.cached_run = None
+    st.rerun()

@@ -1,0 +1,184 @@
+"""python -m playground <command>: the same engine as the app, from a terminal.
+
+Bad input prints one line on stderr and exits 2; --json puts one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional, Sequence
+
+from playground.errors import PlaygroundError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as for every other user mistake
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _download_bar():
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(done: int, total: Optional[int], what: str) -> None:
+        bar = bars.get(what)
+        if bar is None:
+            bar = bars[what] = tqdm(total=total, desc=what, unit="B", unit_scale=True, file=sys.stderr)
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_datasets(args) -> int:
+    from playground import datasets
+
+    rows = []
+    for meta in datasets.REGISTRY.values():
+        available, source = datasets.status(meta.name)
+        rows.append(
+            {
+                "name": meta.name,
+                "title": meta.title,
+                "input_shape": list(meta.input_shape),
+                "num_classes": meta.num_classes,
+                "classes": list(meta.classes),
+                "train_size": meta.train_size,
+                "test_size": meta.test_size,
+                "available": available,
+                "source": source,
+            }
+        )
+    if args.json:
+        print(json.dumps({"datasets": rows}, indent=2))
+    else:
+        for r in rows:
+            shape = "x".join(map(str, r["input_shape"]))
+            print(f"{r['name']:<16} {shape:<9} {r['num_classes']} classes  {'available' if r['available'] else 'missing  '}  {r['source']}")
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from playground import datasets
+
+    folder = datasets.prepare(args.dataset, _download_bar())
+    ds = datasets.load(args.dataset)
+    print(f"{ds.info.title}: {len(ds.x_train)} training and {len(ds.x_test)} test images in {folder}")
+    return 0
+
+
+def _train_config(args):
+    from playground.train import TrainConfig
+
+    return TrainConfig(
+        dataset=args.dataset,
+        model=args.model,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        loss=args.loss,
+        seed=args.seed,
+        train_limit=args.train_limit,
+        test_limit=args.test_limit,
+        device=args.device,
+    )
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from playground import datasets, jobs
+    from playground.report import run_report
+    from playground.train import EpochEvent, StartEvent, StepEvent
+
+    config = _train_config(args)
+    manager = jobs.manager()
+    if manager.store.find_reusable(config) is None:
+        datasets.load(config.dataset, _download_bar())  # any download shows its own progress first
+    bar = tqdm(total=0, unit="step", file=sys.stderr, mininterval=0.5, disable=args.quiet)
+
+    def on_event(event) -> None:
+        if isinstance(event, StartEvent):
+            bar.reset(total=event.total_steps)
+        elif isinstance(event, StepEvent):
+            bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.4f}", refresh=False)
+            bar.update(1)
+        elif isinstance(event, EpochEvent):
+            bar.write(
+                f"epoch {event.epoch}: train loss {event.train_loss:.4f} acc {event.train_accuracy:.4f} | "
+                f"test loss {event.test_loss:.4f} acc {event.test_accuracy:.4f} | {event.seconds:.1f} s",
+                file=sys.stderr,
+            )
+
+    job = manager.submit(config, on_event=on_event)
+    try:
+        while not job.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        job.stop()
+        job.wait()
+    bar.close()
+    report = run_report(manager.store, job.run_id, cached=job.cached)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(_summary(report))
+    return 0 if report["status"] in ("completed", "diverged", "stopped") else 1
+
+
+def _summary(r: dict) -> str:
+    lines = [f"run {r['run_id']}: {r['status']}{' (from the cache)' if r['cached'] else ''} - {r['message']}"]
+    lines.append(f"model: {r['config']['model'] or '(single linear layer)'}  -  {r['params']:,} trainable parameters")
+    lines.append("epoch  train_loss  train_acc  test_loss  test_acc  seconds")
+    for h in r["history"]:
+        lines.append(
+            f"{h['epoch']:>5}  {h['train_loss']:>10.4f}  {h['train_accuracy']:>9.4f}  {h['test_loss']:>9.4f}  {h['test_accuracy']:>8.4f}  {h['seconds']:>7.1f}"
+        )
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from playground import datasets, specs, train
+
+    p = _Parser(prog="python -m playground", description="Train and inspect small PyTorch networks.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    d = sub.add_parser("datasets", help="list datasets: shape, classes, available or not, source")
+    d.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    d.set_defaults(func=cmd_datasets)
+
+    pr = sub.add_parser("prepare", help="copy or download a dataset into $PLAYGROUND_HOME/data")
+    pr.add_argument("--dataset", default=datasets.DEFAULT_DATASET)
+    pr.set_defaults(func=cmd_prepare)
+
+    defaults = train.TrainConfig()
+    t = sub.add_parser("train", help="train a model (or reuse the identical finished run)")
+    t.add_argument("--dataset", default=defaults.dataset, help="a dataset name (see `datasets`)")
+    t.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
+    t.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
+    t.add_argument("--epochs", type=int, default=defaults.epochs)
+    t.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    t.add_argument("--optimizer", default=defaults.optimizer, choices=train.OPTIMIZERS)
+    t.add_argument("--loss", default=defaults.loss, choices=train.LOSSES)
+    t.add_argument("--seed", type=int, default=defaults.seed)
+    t.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    t.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
+    t.add_argument("--device", default=defaults.device, choices=train.DEVICES)
+    t.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlaygroundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,146 @@
+"""Background execution of runs: the one interface the UI and the CLI use to train.
+
+submit(config) answers at once. A config that already finished is served from the run store
+(the cached trainer); the same config already queued or running in this process is joined;
+anything else is queued on a small thread pool (one worker: two laptop cores are better spent on
+one run at a time). Events go to the run store as they come, so any page, thread or later
+process can draw the curves; a Job keeps the live progress in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from playground.errors import PlaygroundError
+from playground.home import runs_db_path
+from playground.runs import RunStore
+from playground.train import EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, train
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.25  # step events are written in batches at most this old
+
+
+@dataclass
+class Job:
+    run_id: int
+    config: TrainConfig
+    cached: bool = False  # served from the store without training
+    status: str = "queued"  # mirrors the store: queued | running | completed | diverged | stopped | failed
+    step: int = 0
+    total_steps: int = 0
+    epoch: int = 0
+    message: str = ""
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    done_event: threading.Event = field(default_factory=threading.Event)
+    on_event: Optional[Callable[[Event], None]] = None
+
+    def stop(self) -> None:
+        self.stop_requested.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        return self.done_event.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self.done_event.is_set()
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+
+class JobManager:
+    def __init__(self, store: RunStore, workers: int = 1):
+        self.store = store
+        store.mark_orphans_interrupted()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground-run")
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}  # run_id -> job, for runs started by this process
+
+    def submit(self, config: TrainConfig, on_event: Optional[Callable[[Event], None]] = None) -> Job:
+        """Start (or reuse) a run of config; returns immediately."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.config.key == config.key and not job.done:
+                    return job
+            cached = self.store.find_reusable(config)
+            if cached is not None:
+                job = Job(cached.id, cached.config, cached=True, status=cached.status, message=cached.message)
+                job.step = job.total_steps = cached.total_steps or 0
+                job.epoch = cached.final.get("epoch", 0)
+                job.done_event.set()
+                return job
+            job = Job(self.store.create(config), config, on_event=on_event)
+            self._jobs[job.run_id] = job
+        self._pool.submit(self._execute, job)
+        return job
+
+    def job(self, run_id: int) -> Optional[Job]:
+        return self._jobs.get(run_id)
+
+    def active(self) -> list[Job]:
+        return [j for j in self._jobs.values() if not j.done]
+
+    def stop_all(self) -> None:
+        for job in self.active():
+            job.stop()
+
+    def _execute(self, job: Job) -> None:
+        pending: list[StepEvent] = []
+        last_flush = time.monotonic()
+        try:
+            for event in train(job.config, should_stop=job.stop_requested.is_set):
+                if isinstance(event, StepEvent):
+                    pending.append(event)
+                    job.step, job.epoch = event.step, event.epoch
+                    if time.monotonic() - last_flush > FLUSH_SECONDS:
+                        self.store.add_steps(job.run_id, pending)
+                        pending, last_flush = [], time.monotonic()
+                elif isinstance(event, StartEvent):
+                    self.store.start(job.run_id, event)
+                    job.total_steps, job.status = event.total_steps, "running"
+                elif isinstance(event, EpochEvent):
+                    self.store.add_steps(job.run_id, pending)
+                    pending = []
+                    self.store.add_epoch(job.run_id, event)
+                elif isinstance(event, EndEvent):
+                    self.store.add_steps(job.run_id, pending)
+                    pending = []
+                    self.store.finish(job.run_id, event.status, event.message, event.final)
+                    job.status, job.message = event.status, event.message
+                if job.on_event:
+                    job.on_event(event)
+        except PlaygroundError as e:
+            self._fail(job, pending, str(e))
+        except Exception as e:  # a bug, not the user's doing: keep the run consistent, log the trace
+            log.error("run %s failed:\n%s", job.run_id, traceback.format_exc())
+            self._fail(job, pending, f"internal error ({type(e).__name__}: {e}); please report it")
+        finally:
+            job.done_event.set()
+
+    def _fail(self, job: Job, pending: list[StepEvent], message: str) -> None:
+        try:
+            self.store.add_steps(job.run_id, pending)
+            self.store.finish(job.run_id, "failed", message, {})
+        finally:
+            job.status, job.message = "failed", message
+
+
+_managers: dict[Path, JobManager] = {}
+_managers_lock = threading.Lock()
+
+
+def manager() -> JobManager:
+    """The process-wide manager for the current $PLAYGROUND_HOME."""
+    path = runs_db_path()
+    with _managers_lock:
+        if path not in _managers:
+            _managers[path] = JobManager(RunStore(path))
+        return _managers[path]

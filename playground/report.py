@@ -1,0 +1,27 @@
+"""One run as a plain dict: what `train --json` prints and what the app offers for download."""
+
+from __future__ import annotations
+
+from playground.runs import RunStore
+from playground.train import GRAD_EVERY_STEP_UNTIL
+
+
+def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:
+    run = store.get(run_id)
+    steps = store.steps(run_id)
+    grads = [s for s in steps if s["grad_mean"] is not None]
+    return {
+        "run_id": run.id,
+        "status": run.status,  # completed | diverged | stopped | failed | interrupted
+        "message": run.message,
+        "cached": cached,  # true when served from the store without training
+        "config": run.config.to_dict(),
+        "params": run.params,
+        "device": run.device,
+        "seconds": run.seconds,
+        "history": store.epochs(run_id),  # per epoch; accuracies are fractions in [0, 1]
+        # mean gradient over all trainable parameters, one value per step for the first steps
+        "grad_means": [s["grad_mean"] for s in grads if s["step"] <= GRAD_EVERY_STEP_UNTIL],
+        "grad_curve": grads,  # every recorded step: every step up to 100, then every 10th
+        "final": {k: run.final.get(k) for k in ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "epoch")},
+    }

@@ -1,0 +1,214 @@
+"""The run store: every run's config, status, timings and metrics in one SQLite file.
+
+A finished run is found again by its config key; that is what makes the trainer "cached".
+Each call opens its own short-lived connection, so worker threads and page threads never share
+one; WAL lets readers draw curves while a worker writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from playground.errors import PlaygroundError
+from playground.train import EpochEvent, StartEvent, StepEvent, TrainConfig
+
+ACTIVE = ("queued", "running")
+REUSABLE = ("completed", "diverged")  # deterministic outcomes: training again gives the same result
+FINISHED = REUSABLE + ("stopped", "failed", "interrupted")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,              -- TrainConfig.key: the cache key
+    config TEXT NOT NULL,           -- TrainConfig as JSON
+    status TEXT NOT NULL,           -- queued | running | completed | diverged | stopped | failed | interrupted
+    message TEXT NOT NULL DEFAULT '',
+    params INTEGER,                 -- trainable parameters
+    device TEXT,
+    steps_per_epoch INTEGER,
+    total_steps INTEGER,
+    created REAL NOT NULL,          -- unix seconds
+    started REAL,
+    finished REAL,
+    pid INTEGER,                    -- process that runs it, to spot runs orphaned by a crash
+    final TEXT                      -- JSON: last epoch's metrics
+);
+CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    loss REAL,
+    grad_mean REAL,
+    grad_abs_mean REAL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    train_loss REAL,
+    train_accuracy REAL,
+    test_loss REAL,
+    test_accuracy REAL,
+    seconds REAL,
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    config: TrainConfig
+    status: str
+    message: str
+    params: Optional[int]
+    device: Optional[str]
+    steps_per_epoch: Optional[int]
+    total_steps: Optional[int]
+    created: float
+    started: Optional[float]
+    finished: Optional[float]
+    final: dict
+
+    @property
+    def seconds(self) -> Optional[float]:
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class RunStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise PlaygroundError(
+                f"cannot open the run store {self.path} ({e}): make its folder writable or set "
+                "PLAYGROUND_HOME to a writable folder"
+            ) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def _write(self, sql: str, args: Iterable = ()) -> int:
+        with closing(self._connect()) as db, db:
+            return db.execute(sql, tuple(args)).lastrowid
+
+    def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+        with closing(self._connect()) as db:
+            return db.execute(sql, tuple(args)).fetchall()
+
+    # --- writing, in the order a run goes through ---
+
+    def create(self, config: TrainConfig) -> int:
+        return self._write(
+            "INSERT INTO runs (key, config, status, created, pid) VALUES (?, ?, 'queued', ?, ?)",
+            (config.key, json.dumps(config.to_dict()), time.time(), os.getpid()),
+        )
+
+    def start(self, run_id: int, e: StartEvent) -> None:
+        self._write(
+            "UPDATE runs SET status='running', started=?, params=?, device=?, steps_per_epoch=?, total_steps=? WHERE id=?",
+            (time.time(), e.params, e.device, e.steps_per_epoch, e.total_steps, run_id),
+        )
+
+    def add_steps(self, run_id: int, events: list[StepEvent]) -> None:
+        if not events:
+            return
+        rows = [(run_id, e.step, e.epoch, e.loss, e.grad_mean, e.grad_abs_mean) for e in events]
+        with closing(self._connect()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def add_epoch(self, run_id: int, e: EpochEvent) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds),
+        )
+
+    def finish(self, run_id: int, status: str, message: str, final: dict) -> None:
+        self._write(
+            "UPDATE runs SET status=?, message=?, final=?, finished=? WHERE id=?",
+            (status, message, json.dumps(final), time.time(), run_id),
+        )
+
+    def mark_orphans_interrupted(self) -> int:
+        """Runs left queued/running by a process that no longer exists (a crash, a kill)."""
+        orphans = [r["id"] for r in self._read("SELECT id, pid FROM runs WHERE status IN ('queued', 'running')") if not _alive(r["pid"])]
+        for run_id in orphans:
+            self.finish(run_id, "interrupted", "the process running it ended before the run finished", {})
+        return len(orphans)
+
+    def delete(self, run_id: int) -> None:
+        self._write("DELETE FROM runs WHERE id=?", (run_id,))
+
+    # --- reading ---
+
+    def get(self, run_id: int) -> Optional[Run]:
+        rows = self._read("SELECT * FROM runs WHERE id=?", (run_id,))
+        return _run(rows[0]) if rows else None
+
+    def find_reusable(self, config: TrainConfig) -> Optional[Run]:
+        """The newest finished run of this exact config (seed included) whose result still holds."""
+        marks = ",".join("?" * len(REUSABLE))
+        rows = self._read(
+            f"SELECT * FROM runs WHERE key=? AND status IN ({marks}) ORDER BY id DESC LIMIT 1", (config.key, *REUSABLE)
+        )
+        return _run(rows[0]) if rows else None
+
+    def list_runs(self, limit: int = 100) -> list[Run]:
+        return [_run(r) for r in self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def steps(self, run_id: int) -> list[dict]:
+        return [dict(r) for r in self._read("SELECT step, epoch, loss, grad_mean, grad_abs_mean FROM steps WHERE run_id=? ORDER BY step", (run_id,))]
+
+    def epochs(self, run_id: int) -> list[dict]:
+        sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds FROM epochs WHERE run_id=? ORDER BY epoch"
+        return [dict(r) for r in self._read(sql, (run_id,))]
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"],
+        config=TrainConfig.from_dict(json.loads(row["config"])),
+        status=row["status"],
+        message=row["message"],
+        params=row["params"],
+        device=row["device"],
+        steps_per_epoch=row["steps_per_epoch"],
+        total_steps=row["total_steps"],
+        created=row["created"],
+        started=row["started"],
+        finished=row["finished"],
+        final=json.loads(row["final"]) if row["final"] else {},
+    )
+
+
+def _alive(pid: Optional[int]) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

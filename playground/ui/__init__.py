@@ -1,0 +1,1 @@
+"""The only Streamlit-aware part of the package: shared widgets, cached loaders, altair charts."""

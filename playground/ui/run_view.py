@@ -1,0 +1,138 @@
+"""A run's progress, metrics and curves, redrawn live while it trains; the table of past runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pandas as pd
+import streamlit as st
+
+from playground import datasets, jobs
+from playground.jobs import Job
+from playground.runs import Run
+from playground.ui import charts
+
+POLL_SECONDS = 0.7
+MAX_CHART_STEPS = 2000  # thin per-step curves beyond this so live redraws stay light
+
+
+def _thin(steps: list[dict]) -> list[dict]:
+    k = len(steps) // MAX_CHART_STEPS + 1
+    return steps if k == 1 else steps[::k] + steps[-1:]
+
+
+def _status(run: Run, job: Optional[Job], cached: bool) -> None:
+    cfg = run.config
+    if run.status == "queued":
+        st.info("Queued: it starts when the run before it finishes.", icon=":material/hourglass_top:")
+    elif run.status == "running":
+        step = job.step if job else 0
+        total = run.total_steps or 1
+        epoch = max(job.epoch if job else 1, 1)
+        st.progress(min(step / total, 1.0), text=f"Epoch {epoch} of {cfg.epochs} · step {step:,} of {total:,} · {run.seconds:.0f} s")
+    elif run.status == "completed":
+        when = dt.datetime.fromtimestamp(run.finished).strftime("%Y-%m-%d %H:%M")
+        prefix = f"Served from the cache: this exact configuration was trained on {when}" if cached else "Completed"
+        st.success(f"{prefix} in {run.seconds:.1f} s on {run.device}.", icon=":material/check_circle:")
+    elif run.status == "stopped":
+        st.warning(f"Stopped: {run.message}. The curves so far are kept.", icon=":material/stop_circle:")
+    elif run.status == "diverged":
+        st.error(f"Diverged: {run.message}", icon=":material/warning:")
+    else:  # failed, interrupted
+        st.error(f"{run.status.capitalize()}: {run.message}", icon=":material/error:")
+
+
+def _metrics(run: Run) -> None:
+    f = run.final
+    cols = st.columns(5)
+    cols[0].metric("Test accuracy", f"{f['test_accuracy']:.2%}" if "test_accuracy" in f else "-")
+    cols[1].metric("Test loss", f"{f['test_loss']:.4f}" if "test_loss" in f else "-")
+    cols[2].metric("Train accuracy", f"{f['train_accuracy']:.2%}" if "train_accuracy" in f else "-")
+    cols[3].metric("Trainable parameters", f"{run.params:,}" if run.params else "-")
+    cols[4].metric("Time", f"{run.seconds:.1f} s" if run.seconds is not None else "-")
+
+
+def _curves(run: Run) -> None:
+    store = jobs.manager().store
+    steps, epochs = store.steps(run.id), store.epochs(run.id)
+    if not steps:
+        st.caption("The first curve points appear after the first steps.")
+        return
+    num_classes = datasets.info(run.config.dataset).num_classes
+    left, right = st.columns(2)
+    left.altair_chart(charts.step_loss(_thin(steps), num_classes), width="stretch")
+    right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
+    left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
+    right.altair_chart(charts.gradient(_thin(steps), "grad_mean", "Mean gradient dL/dw"), width="stretch")
+    st.altair_chart(charts.gradient(_thin(steps), "grad_abs_mean", "Mean |dL/dw|"), width="stretch")
+    st.caption(
+        "Gradients are averaged over all trainable parameters, at every step for the first 100 steps and "
+        "every 10th step after. Train metrics are running means over each epoch's batches; test metrics are "
+        "computed after each epoch in eval mode."
+    )
+    if epochs:
+        with st.expander("Per-epoch table"):
+            st.dataframe(pd.DataFrame(epochs).set_index("epoch"), width="stretch")
+
+
+def run_panel(run_id: int) -> None:
+    """Status, metrics and curves of one run; polls while the run is queued or running."""
+    manager = jobs.manager()
+    first = manager.store.get(run_id)
+    live = first is not None and first.active
+
+    @st.fragment(run_every=POLL_SECONDS if live else None)
+    def panel() -> None:
+        run = manager.store.get(run_id)
+        if run is None:
+            st.info("This run was deleted.")
+            return
+        job = manager.job(run_id)
+        _status(run, job, cached=st.session_state.get("cached_run") == run_id)
+        if run.active and job is not None:
+            if st.button("Stop", icon=":material/stop:", key=f"stop-{run_id}"):
+                job.stop()
+        _metrics(run)
+        _curves(run)
+        if live and not run.active:
+            st.rerun()  # the run ended: one full redraw, then no more polling
+
+    panel()
+
+
+def runs_table(limit: int = 20) -> Optional[int]:
+    """Recent runs from the store; returns the run id the user selected, if any."""
+    runs = jobs.manager().store.list_runs(limit)
+    if not runs:
+        st.caption("No runs yet.")
+        return None
+    df = pd.DataFrame(
+        [
+            {
+                "run": r.id,
+                "status": r.status,
+                "model": r.config.model or "(linear)",
+                "lr": r.config.lr,
+                "epochs": r.config.epochs,
+                "batch": r.config.batch_size,
+                "seed": r.config.seed,
+                "train images": r.config.train_limit or "all",
+                "test accuracy": r.final.get("test_accuracy"),
+                "params": r.params,
+                "seconds": round(r.seconds, 1) if r.seconds is not None else None,
+            }
+            for r in runs
+        ]
+    )
+    event = st.dataframe(
+        df,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="runs_table",
+        column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+    )
+    rows = event.selection.rows if event else []
+    return int(df.iloc[rows[0]]["run"]) if rows else None

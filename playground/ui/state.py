@@ -1,0 +1,27 @@
+"""Widget values that survive page switches.
+
+Streamlit forgets a widget's value when a run does not draw that widget (e.g. the Train page's
+learning rate while the student looks at the Data page). Writing each value back to itself at the
+start of every run keeps it (the documented way to interrupt the widget clean-up).
+"""
+
+import streamlit as st
+
+PERSISTENT_KEYS = (
+    "dataset",
+    "model_mode", "preset", "depth", "width", "activation", "dropout", "batchnorm", "spec_text",
+    "lr", "batch_size", "epochs", "train_limit", "optimizer", "loss", "seed", "device",
+    "grid_class", "grid_count", "grid_start",
+)
+
+
+def keep_widget_state() -> None:
+    for key in PERSISTENT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def set_defaults(**values) -> None:
+    """Initial widget values, given once through Session State (widgets then get no value= argument)."""
+    for key, value in values.items():
+        st.session_state.setdefault(key, value)

@@ -1,0 +1,18 @@
+"""Entry point: `streamlit run streamlit_app.py` (see README)."""
+
+import streamlit as st
+
+from playground.ui import sidebar
+from playground.ui.state import keep_widget_state
+
+st.set_page_config(page_title="Deep-learning playground", page_icon=":material/neurology:", layout="wide")
+
+page = st.navigation(
+    [
+        st.Page("app_pages/data.py", title="Data", icon=":material/image:", url_path="data"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train", default=True),
+    ]
+)
+keep_widget_state()
+sidebar.render()
+page.run()

@@ -1,0 +1,47 @@
+import pytest
+import torch
+from torch import nn
+
+from playground import specs
+from playground.errors import PlaygroundError
+from playground.models import build_model
+
+
+def test_flatten_inserted_where_an_fc_meets_an_image():
+    m = build_model("fc16 relu", (1, 28, 28), 10)
+    assert isinstance(m[0], nn.Flatten) and m[1].in_features == 784
+    m = build_model("conv4k3 pool2 fc8", (1, 28, 28), 10)
+    assert [type(x) for x in m] == [nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Linear, nn.Linear]
+    assert m[3].in_features == 4 * 13 * 13
+    assert sum(isinstance(x, nn.Flatten) for x in build_model("fc8 fc8", (1, 28, 28), 10)) == 1
+
+
+def test_batch_norm_follows_the_layer_kind():
+    m = build_model("conv4 bn fc8 bn", (1, 28, 28), 10)
+    assert isinstance(m[1], nn.BatchNorm2d) and m[1].num_features == 4
+    assert isinstance(m[4], nn.BatchNorm1d) and m[4].num_features == 8
+
+
+def test_empty_spec_is_one_linear_layer():
+    m = build_model("", (1, 28, 28), 10)
+    assert [type(x) for x in m] == [nn.Flatten, nn.Linear]
+
+
+@pytest.mark.parametrize("name", list(specs.PRESETS))
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_every_preset_runs_forward(name, shape):
+    m = build_model(specs.PRESETS[name].spec, shape, 10).eval()
+    assert m(torch.zeros(2, *shape)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("fc8 conv4", "put them before the fc layers"),
+        ("conv4k30", "larger than its padded input"),
+        ("pool4 pool4 pool4", "less than one pixel"),
+    ],
+)
+def test_shapes_that_do_not_fit_are_refused(spec, message):
+    with pytest.raises(PlaygroundError, match=message):
+        build_model(spec, (1, 28, 28), 10)
