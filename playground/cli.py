@@ -97,6 +97,7 @@ def cmd_train(args) -> int:
     from playground.train import EpochEvent, StartEvent, StepEvent
 
     config = _train_config(args)
+    config.check_model()
     manager = jobs.manager()
     if manager.store.find_reusable(config) is None:
         datasets.load(config.dataset, _download_bar())  # any download shows its own progress first
@@ -133,7 +134,8 @@ def cmd_train(args) -> int:
 
 def _summary(r: dict) -> str:
     lines = [f"run {r['run_id']}: {r['status']}{' (from the cache)' if r['cached'] else ''} - {r['message']}"]
-    lines.append(f"model: {r['config']['model'] or '(single linear layer)'}  -  {r['params']:,} trainable parameters")
+    if r["params"] is not None:
+        lines.append(f"model: {r['config']['model'] or '(single linear layer)'}  -  {r['params']:,} trainable parameters")
     lines.append("epoch  train_loss  train_acc  test_loss  test_acc  seconds")
     for h in r["history"]:
         lines.append(

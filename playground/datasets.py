@@ -205,7 +205,8 @@ def _download(name: str, src: IdxSource, dest: Path, progress: Optional[Progress
 def _fetch(url: str, target: Path, progress: Optional[Progress], chunk: int = 1 << 16) -> None:
     part = target.with_suffix(target.suffix + ".part")
     with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
-        total = response.length
+        length = response.headers.get("Content-Length")
+        total = int(length) if length else None
         done = 0
         while block := response.read(chunk):
             out.write(block)

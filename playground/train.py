@@ -63,6 +63,11 @@ class TrainConfig:
             if not ok:
                 raise PlaygroundError(f"{name} = {getattr(self, name)!r} is not allowed: {name} must be {allowed}")
 
+    def check_model(self) -> None:
+        """Raise PlaygroundError if the spec does not fit this dataset's images (metadata only)."""
+        meta = datasets.info(self.dataset)
+        build_model(self.model, meta.input_shape, meta.num_classes)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

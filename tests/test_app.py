@@ -1,0 +1,106 @@
+"""AppTest of every page, with the tiny Fashion-MNIST; one real (tiny) training run."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import jobs
+
+
+def app() -> AppTest:
+    return AppTest.from_file("../streamlit_app.py", default_timeout=30).run()
+
+
+def wait_for_run(at: AppTest, seconds: float = 60) -> AppTest:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        job = jobs.manager().job(at.session_state.run_id)
+        if job is None or job.done:
+            return at.run()
+        time.sleep(0.2)
+    raise AssertionError("the run did not finish")
+
+
+def test_data_page(tiny_home):
+    at = app().switch_page("app_pages/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data: Fashion-MNIST"
+    images = at.get("image")
+    captions = [im.proto.imgs[0].caption for im in images[:3]]
+    assert len(captions) == 3 and len({c.split(": ")[1] for c in captions}) == 3  # three different classes
+    text = " ".join(m.value for m in at.markdown)
+    assert "[1, 28, 28]" in text and "[64, 1, 28, 28]" in text and "[400, 1, 28, 28]" in text
+    assert len(at.get("vega_lite_chart")) == 1  # class balance
+    at.selectbox(key="grid_class").set_value("Trouser").run()
+    grid = at.get("image")[3].proto.imgs
+    assert grid and all("Trouser" in img.caption for img in grid)
+
+
+def test_data_page_without_data_offers_the_download(home):
+    at = app().switch_page("app_pages/data.py").run()
+    assert not at.exception
+    assert "apt-get install dataset-fashion-mnist" in at.warning[0].value
+    assert at.button[0].label.startswith("Download Fashion-MNIST")
+
+
+def test_train_page_trains_live_and_then_serves_the_cache(tiny_home):
+    at = app()
+    assert at.title[0].value == "Train"  # the default page
+    assert "669,706" in " ".join(c.value for c in at.caption)  # the base preset's parameter count
+    at.slider(key="epochs").set_value(2).run()
+    at.select_slider(key="batch_size").set_value(16).run()
+    at.button[0].click().run()
+    assert not at.exception
+    run_id = at.session_state.run_id
+    at = wait_for_run(at)
+    assert any("Completed" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trainable parameters"] == "669,706" and metrics["Test accuracy"].endswith("%")
+    assert len(at.get("vega_lite_chart")) >= 5  # loss/step, accuracy, loss/epoch, two gradient curves
+    assert jobs.manager().store.get(run_id).config.epochs == 2
+
+    at.button[0].click().run()  # the same configuration again
+    assert at.session_state.run_id == run_id and at.session_state.cached_run == run_id
+    assert any("Served from the cache" in s.value for s in at.success)
+
+
+def test_model_from_layers_and_from_text(tiny_home):
+    at = app()
+    at.radio(key="model_mode").set_value("Layers").run()
+    at.slider(key="depth").set_value(1).run()
+    at.select_slider(key="width").set_value(64).run()
+    assert at.session_state.model_spec == "fc64 relu"
+    at.radio(key="model_mode").set_value("Spec text").run()
+    assert at.text_input(key="spec_text").value == "fc64 relu"  # starts from the model so far
+    at.text_input(key="spec_text").input("fc64 relu fcx").run()
+    assert not at.exception
+    assert "bad layer 'fcx'" in at.error[0].value
+    assert at.button[0].disabled  # no training on an invalid model
+
+
+@pytest.mark.parametrize("bad", ["conv8k40", "fc8 conv4"])
+def test_spec_that_does_not_fit_is_explained(tiny_home, bad):
+    at = app()
+    at.radio(key="model_mode").set_value("Spec text").run()
+    at.text_input(key="spec_text").input(bad).run()
+    assert not at.exception and at.error and at.button[0].disabled
+
+
+def test_settings_survive_a_page_switch(tiny_home):
+    at = app()
+    at.slider(key="epochs").set_value(7).run()
+    at.switch_page("app_pages/data.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.slider(key="epochs").value == 7
+
+
+def test_diverged_run_is_reported(tiny_home):
+    at = app()
+    at.radio(key="model_mode").set_value("Spec text").run()
+    at.text_input(key="spec_text").input("fc256 relu fc256 relu fc256 relu").run()
+    at.select_slider(key="lr").set_value(10.0).run()
+    at.button[0].click().run()
+    at = wait_for_run(at)
+    assert not at.exception
+    assert "Diverged" in at.error[0].value and "too high" in at.error[0].value

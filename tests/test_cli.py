@@ -1,0 +1,58 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+TINY = ["--model", "fc32 relu", "--epochs", "2", "--batch-size", "16", "--lr", "0.1"]
+
+
+def cli(env, *args):
+    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_datasets_json(subprocess_env):
+    r = cli(subprocess_env, "datasets", "--json")
+    assert r.returncode == 0, r.stderr
+    (fm,) = [d for d in json.loads(r.stdout)["datasets"] if d["name"] == "fashion-mnist"]
+    assert fm["input_shape"] == [1, 28, 28] and fm["num_classes"] == 10 and fm["classes"][9] == "Ankle boot"
+    assert fm["available"] is True and "FashionMNIST" in fm["source"]
+    assert "fashion-mnist" in cli(subprocess_env, "datasets").stdout
+
+
+def test_train_json_then_cached(subprocess_env):
+    r = cli(subprocess_env, "train", *TINY, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "completed" and out["cached"] is False
+    assert out["params"] == 784 * 32 + 32 + 330
+    assert [h["epoch"] for h in out["history"]] == [1, 2]
+    assert set(out["history"][0]) >= {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}
+    assert 0 <= out["final"]["test_accuracy"] <= 1 and out["final"]["test_loss"] > 0
+    assert len(out["grad_means"]) == 50  # one per step (50 steps in all)
+    assert "epoch 2:" in r.stderr  # progress and epoch lines go to stderr
+
+    again = json.loads(cli(subprocess_env, "train", *TINY, "--json").stdout)
+    assert again["cached"] is True and again["run_id"] == out["run_id"] and again["history"] == out["history"]
+
+
+def test_train_table_output(subprocess_env):
+    r = cli(subprocess_env, "train", *TINY, "--quiet")
+    assert r.returncode == 0 and "test_acc" in r.stdout and "trainable parameters" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lr", "0"], "lr = 0.0 is not allowed"),
+        (["--lr", "abc"], "invalid float value"),
+        (["--model", "fc12 relux"], "bad layer 'relux'"),
+        (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+        (["--epochs", "0"], "epochs = 0 is not allowed"),
+        (["--model", "fc8 conv4"], "put them before the fc layers"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(subprocess_env, args, message):
+    r = cli(subprocess_env, "train", *TINY, *args)
+    assert r.returncode == 2
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
