@@ -10,7 +10,7 @@ st.set_page_config(page_title="Deep-learning playground", page_icon=":material/n
 page = st.navigation(
     [
         st.Page("app_pages/data.py", title="Data", icon=":material/image:", url_path="data"),
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train", default=True),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", default=True),
     ]
 )
 keep_widget_state()

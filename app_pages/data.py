@@ -18,7 +18,7 @@ st.subheader("Three training images of different classes")
 trio = datasets.first_of_each_class(ds.y_train, 3)
 for col, i in zip(st.columns(6), trio):
     label = int(ds.y_train[i])
-    col.image(image_array(ds.x_train[i]), caption=f"#{i}: {meta.classes[label]} (label {label})")
+    col.image(image_array(ds.x_train[i]), width=112, caption=f"#{i}: {meta.classes[label]} (label {label})")
 
 batch = st.session_state.get("batch_size", 64)
 st.markdown(
@@ -41,6 +41,7 @@ indices = datasets.sample_indices(ds.y_train, count, int(start), None if only ==
 st.image(
     [image_array(ds.x_train[i], 3) for i in indices],
     caption=[f"#{i} {meta.classes[int(ds.y_train[i])]}" for i in indices],
+    width=84,
 )
 
 st.subheader("Class balance")

@@ -13,12 +13,15 @@ from playground.jobs import Job
 from playground.runs import Run
 from playground.ui import charts
 
-POLL_SECONDS = 0.7
-MAX_CHART_STEPS = 2000  # thin per-step curves beyond this so live redraws stay light
+# Redraws share the laptop's cores with the training run (and the browser draws every chart again),
+# so while a run is live the page polls slowly, thins the per-step curves hard and draws two charts.
+POLL_SECONDS = 1.5
+LIVE_CHART_STEPS = 300
+FINAL_CHART_STEPS = 2000
 
 
-def _thin(steps: list[dict]) -> list[dict]:
-    k = len(steps) // MAX_CHART_STEPS + 1
+def _thin(steps: list[dict], limit: int) -> list[dict]:
+    k = len(steps) // limit + 1
     return steps if k == 1 else steps[::k] + steps[-1:]
 
 
@@ -61,11 +64,17 @@ def _curves(run: Run) -> None:
         return
     num_classes = datasets.info(run.config.dataset).num_classes
     left, right = st.columns(2)
-    left.altair_chart(charts.step_loss(_thin(steps), num_classes), width="stretch")
+    if run.active:
+        left.altair_chart(charts.step_loss(_thin(steps, LIVE_CHART_STEPS), num_classes), width="stretch")
+        right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
+        st.caption("Loss per epoch, the gradient curves and the table appear when the run ends.")
+        return
+    steps = _thin(steps, FINAL_CHART_STEPS)
+    left.altair_chart(charts.step_loss(steps, num_classes), width="stretch")
     right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
     left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
-    right.altair_chart(charts.gradient(_thin(steps), "grad_mean", "Mean gradient dL/dw"), width="stretch")
-    st.altair_chart(charts.gradient(_thin(steps), "grad_abs_mean", "Mean |dL/dw|"), width="stretch")
+    right.altair_chart(charts.gradient(steps, "grad_mean", "Mean gradient dL/dw"), width="stretch")
+    st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw|"), width="stretch")
     st.caption(
         "Gradients are averaged over all trainable parameters, at every step for the first 100 steps and "
         "every 10th step after. Train metrics are running means over each epoch's batches; test metrics are "
