@@ -58,15 +58,18 @@ def epoch_metric(epochs: list[dict], metric: str) -> alt.Chart:
     )
 
 
+GRADIENT_AXIS = {"grad_mean": "mean dL/dw", "grad_abs_mean": "mean |dL/dw|"}
+
+
 def gradient(steps: list[dict], column: str, title: str) -> alt.Chart:
     """A gradient statistic over the steps where it was recorded."""
     df = pd.DataFrame([s for s in steps if s.get(column) is not None], columns=["step", "epoch", column])
     return (
         alt.Chart(df)
-        .mark_line(point=alt.OverlayMarkDef(size=12), color="#2ca02c")
+        .mark_line(point=alt.OverlayMarkDef(size=14, color="#2ca02c"), color="#2ca02c")
         .encode(
             x=alt.X("step:Q", title="step"),
-            y=alt.Y(f"{column}:Q", title=title, axis=alt.Axis(format=".1e")),
+            y=alt.Y(f"{column}:Q", title=GRADIENT_AXIS[column], axis=alt.Axis(format=".1e")),
             tooltip=["step", "epoch", alt.Tooltip(f"{column}:Q", format=".3e")],
         )
         .properties(title=title, height=220)

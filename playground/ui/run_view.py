@@ -11,6 +11,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.jobs import Job
 from playground.runs import Run
+from playground.train import GRAD_EVERY_STEP_UNTIL
 from playground.ui import charts
 
 # Redraws share the laptop's cores with the training run (and the browser draws every chart again),
@@ -69,12 +70,13 @@ def _curves(run: Run) -> None:
         right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
         st.caption("Loss per epoch, the gradient curves and the table appear when the run ends.")
         return
+    first = [s for s in steps if s["step"] <= GRAD_EVERY_STEP_UNTIL]
     steps = _thin(steps, FINAL_CHART_STEPS)
     left.altair_chart(charts.step_loss(steps, num_classes), width="stretch")
     right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
     left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
-    right.altair_chart(charts.gradient(steps, "grad_mean", "Mean gradient dL/dw"), width="stretch")
-    st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw|"), width="stretch")
+    right.altair_chart(charts.gradient(first, "grad_mean", f"Mean gradient dL/dw, first {GRAD_EVERY_STEP_UNTIL} steps"), width="stretch")
+    st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
     st.caption(
         "Gradients are averaged over all trainable parameters, at every step for the first 100 steps and "
         "every 10th step after. Train metrics are running means over each epoch's batches; test metrics are "
