@@ -51,10 +51,6 @@ class Job:
     def done(self) -> bool:
         return self.done_event.is_set()
 
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
-
 
 class JobManager:
     def __init__(self, store: RunStore, workers: int = 1):

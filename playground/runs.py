@@ -21,7 +21,6 @@ from playground.train import EpochEvent, StartEvent, StepEvent, TrainConfig
 
 ACTIVE = ("queued", "running")
 REUSABLE = ("completed", "diverged")  # deterministic outcomes: training again gives the same result
-FINISHED = REUSABLE + ("stopped", "failed", "interrupted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -19,7 +19,7 @@ from torch import nn
 
 from playground import datasets, specs
 from playground.errors import PlaygroundError
-from playground.models import build_model, count_params
+from playground.models import build_model
 
 OPTIMIZERS = ("sgd",)
 LOSSES = ("cross-entropy",)
@@ -189,7 +189,7 @@ def train(
     loss_fn = nn.CrossEntropyLoss()
 
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    yield StartEvent(count_params(model), str(device), steps_per_epoch, steps_per_epoch * config.epochs, len(x_train), len(x_test))
+    yield StartEvent(n_params, str(device), steps_per_epoch, steps_per_epoch * config.epochs, len(x_train), len(x_test))
 
     step, last = 0, None
     for epoch in range(1, config.epochs + 1):

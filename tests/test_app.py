@@ -104,3 +104,21 @@ def test_diverged_run_is_reported(tiny_home):
     at = wait_for_run(at)
     assert not at.exception
     assert "Diverged" in at.error[0].value and "too high" in at.error[0].value
+
+
+def test_stop_button_ends_a_live_run(tiny_home):
+    at = app()
+    at.select_slider(key="batch_size").set_value(1).run()
+    at.slider(key="epochs").set_value(50).run()  # 20,000 steps: still running when Stop is pressed
+    at.button[0].click().run()
+    run_id = at.session_state.run_id
+    job = jobs.manager().job(run_id)
+    while job.step == 0:
+        time.sleep(0.05)
+    at.run()
+    assert any("Epoch 1 of 50" in p.proto.text for p in at.get("progress"))
+    at.button(key=f"stop-{run_id}").click().run()
+    assert job.wait(30)
+    at = wait_for_run(at)
+    assert jobs.manager().store.get(run_id).status == "stopped"
+    assert any("Stopped" in w.value for w in at.warning)

@@ -27,13 +27,13 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.Chart:
     df["smoothed"] = df["loss"].rolling(max(len(df) // 50, 1), min_periods=1).mean()
     base = alt.Chart(df).encode(x=alt.X("step:Q", title="step"))
     raw = base.mark_line(opacity=0.3, color="#1f77b4").encode(
-        y=alt.Y("loss:Q", title="training loss (cross-entropy)"), tooltip=["step", "epoch", alt.Tooltip("loss:Q", format=".4f")]
+        y=alt.Y("loss:Q", title="training loss (cross-entropy)"), tooltip=["step:Q", "epoch:Q", alt.Tooltip("loss:Q", format=".4f")]
     )
     smooth = base.mark_line(color="#1f77b4").encode(y="smoothed:Q")
     chance = (
         alt.Chart(pd.DataFrame({"y": [math.log(num_classes)], "label": [f"ln({num_classes}) = {math.log(num_classes):.2f}: guessing"]}))
         .mark_rule(strokeDash=[4, 4], color="grey")
-        .encode(y="y:Q", tooltip=["label"])
+        .encode(y="y:Q", tooltip=["label:N"])
     )
     return (raw + smooth + chance).properties(title="Loss per step", height=260)
 
@@ -52,7 +52,7 @@ def epoch_metric(epochs: list[dict], metric: str) -> alt.Chart:
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
             y=y,
             color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
-            tooltip=["epoch", "split", alt.Tooltip(f"{metric}:Q", format=fmt)],
+            tooltip=["epoch:Q", "split:N", alt.Tooltip(f"{metric}:Q", format=fmt)],
         )
         .properties(title=f"{metric.capitalize()} per epoch", height=260)
     )
@@ -70,7 +70,7 @@ def gradient(steps: list[dict], column: str, title: str) -> alt.Chart:
         .encode(
             x=alt.X("step:Q", title="step"),
             y=alt.Y(f"{column}:Q", title=GRADIENT_AXIS[column], axis=alt.Axis(format=".1e")),
-            tooltip=["step", "epoch", alt.Tooltip(f"{column}:Q", format=".3e")],
+            tooltip=["step:Q", "epoch:Q", alt.Tooltip(f"{column}:Q", format=".3e")],
         )
         .properties(title=title, height=220)
     )
@@ -89,7 +89,7 @@ def class_counts(classes: tuple[str, ...], train: list[int], test: list[int]) ->
             xOffset="split:N",
             y=alt.Y("images:Q", title="images"),
             color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
-            tooltip=["class", "split", "images"],
+            tooltip=["class:N", "split:N", "images:Q"],
         )
         .properties(title="Images per class", height=280)
     )
