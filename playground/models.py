@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from playground.errors import PlaygroundError
@@ -73,6 +74,27 @@ def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -
         modules += new
     head, _ = _module(Layer("fc", units=num_classes), shape)
     return nn.Sequential(*modules, *head)
+
+
+def preview_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
+    """The same model on PyTorch's meta device: shapes and counts without allocating a weight,
+    so checking `fc100000 fc100000` (10 billion parameters) costs nothing."""
+    with torch.device("meta"):
+        return build_model(spec, input_shape, num_classes)
+
+
+MAX_PARAMS = 200_000_000  # weights + gradients alone would need 1.6 GB; beyond this a laptop swaps or dies
+
+
+def check_size(model: nn.Module) -> int:
+    """The trainable parameter count, or a PlaygroundError if the model is too big to train here."""
+    n = count_params(model)
+    if n > MAX_PARAMS:
+        raise PlaygroundError(
+            f"this model has {n:,} trainable parameters (about {n * 4 / 1e9:.1f} GB of weights, as much again "
+            f"for gradients): the limit is {MAX_PARAMS:,}; use fewer or narrower layers"
+        )
+    return n
 
 
 def count_params(model: nn.Module, trainable: bool = True) -> int:

@@ -19,7 +19,7 @@ from torch import nn
 
 from playground import datasets, specs
 from playground.errors import PlaygroundError
-from playground.models import build_model
+from playground.models import build_model, check_size, preview_model
 
 OPTIMIZERS = ("sgd",)
 LOSSES = ("cross-entropy",)
@@ -66,7 +66,7 @@ class TrainConfig:
     def check_model(self) -> None:
         """Raise PlaygroundError if the spec does not fit this dataset's images (metadata only)."""
         meta = datasets.info(self.dataset)
-        build_model(self.model, meta.input_shape, meta.num_classes)
+        check_size(preview_model(self.model, meta.input_shape, meta.num_classes))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -180,6 +180,7 @@ def train(
             f"batch_size must be 1 to {len(x_train)}"
         )
 
+    config.check_model()  # shapes and size, before any weight is allocated
     torch.manual_seed(config.seed)  # initial weights (and dropout masks)
     order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model
     model = build_model(config.model, ds.info.input_shape, ds.info.num_classes).to(device)

@@ -79,7 +79,7 @@ def test_model_from_layers_and_from_text(tiny_home):
     assert at.button[0].disabled  # no training on an invalid model
 
 
-@pytest.mark.parametrize("bad", ["conv8k40", "fc8 conv4"])
+@pytest.mark.parametrize("bad", ["conv8k40", "fc8 conv4", "fc100000 fc100000"])
 def test_spec_that_does_not_fit_is_explained(tiny_home, bad):
     at = app()
     at.radio(key="model_mode").set_value("Spec text").run()

@@ -50,6 +50,7 @@ def test_train_table_output(subprocess_env):
         (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
         (["--epochs", "0"], "epochs = 0 is not allowed"),
         (["--model", "fc8 conv4"], "put them before the fc layers"),
+        (["--model", "fc100000 fc100000"], "the limit is 200,000,000"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(subprocess_env, args, message):

@@ -45,3 +45,19 @@ def test_every_preset_runs_forward(name, shape):
 def test_shapes_that_do_not_fit_are_refused(spec, message):
     with pytest.raises(PlaygroundError, match=message):
         build_model(spec, (1, 28, 28), 10)
+
+
+def test_preview_counts_without_allocating():
+    from playground.models import count_params, preview_model
+
+    m = preview_model("fc100000 fc100000", (1, 28, 28), 10)  # 10 billion parameters: 40 GB if real
+    assert count_params(m) == 784 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000 + 100_000 * 10 + 10
+    assert next(m.parameters()).is_meta
+    assert count_params(preview_model("fc512 relu fc512 relu", (1, 28, 28), 10)) == 669_706
+
+
+def test_a_model_too_big_to_train_is_refused_with_its_size():
+    from playground.models import check_size, preview_model
+
+    with pytest.raises(PlaygroundError, match=r"10,079,600,010 trainable parameters \(about 40.3 GB"):
+        check_size(preview_model("fc100000 fc100000", (1, 28, 28), 10))

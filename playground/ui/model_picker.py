@@ -8,7 +8,7 @@ import streamlit as st
 
 from playground import datasets, specs
 from playground.errors import PlaygroundError
-from playground.models import build_model, count_params
+from playground.models import check_size, preview_model
 from playground.ui.state import set_defaults
 
 MODES = ("Preset", "Layers", "Spec text")
@@ -51,13 +51,14 @@ def model_picker(dataset: str) -> Optional[str]:
             )
             spec = specs.normalize(text)
         meta = datasets.info(dataset)
-        model = build_model(spec, meta.input_shape, meta.num_classes)
+        model = preview_model(spec, meta.input_shape, meta.num_classes)
+        n_params = check_size(model)
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
         return None
     st.session_state.model_spec = spec
     st.code(spec or "(empty: a single linear layer)", language=None)
-    st.caption(f"**{count_params(model):,}** trainable parameters, classifier Linear(→ {meta.num_classes}) included.")
+    st.caption(f"**{n_params:,}** trainable parameters, classifier Linear(→ {meta.num_classes}) included.")
     with st.expander("The PyTorch module"):
         st.code(str(model), language=None)
     return spec
