@@ -1,79 +1,42 @@
-"""Build an nn.Sequential from a parsed layer spec, an input shape and a class count.
-
-Shapes are walked symbolically, so a spec that does not fit its input (a kernel larger than the
-image, a conv after an fc layer) is refused with a message before any tensor is made.
-A shape is (C, H, W) for images and (F,) for flat features.
-"""
+"""Build an nn.Sequential from a layer spec, an input shape and a class count: one module per
+step of shapes.plan, which has already refused a spec that does not fit its input."""
 
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
 from playground.errors import PlaygroundError
-from playground.specs import Layer, parse
+from playground.shapes import Shape, Step, plan
+from playground.specs import Layer
 
-Shape = tuple[int, ...]
-
-_ACTIVATIONS = {"relu": nn.ReLU, "leakyrelu": nn.LeakyReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-
-
-def conv_output_size(W: int, K: int, S: int = 1, P: int = 0) -> int:
-    """O = floor((W - K + 2P) / S) + 1."""
-    return (W - K + 2 * P) // S + 1
+_ACTIVATIONS = {"ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "GELU": nn.GELU}
 
 
-def _module(layer: Layer, shape: Shape) -> tuple[list[nn.Module], Shape]:
-    """The modules for one layer (Flatten first if an fc layer meets an image) and the new shape."""
-    image = len(shape) == 3
-    if layer.kind == "fc":
-        flat = math.prod(shape)
-        pre = [nn.Flatten()] if image else []
-        return pre + [nn.Linear(flat, layer.units)], (layer.units,)
-    if layer.kind in ("conv", "pool", "avgpool"):
-        if not image:
-            raise PlaygroundError(
-                f"'{layer.token}' comes after an fc layer: conv and pool layers need an image, "
-                "so put them before the fc layers"
-            )
-        C, H, W = shape
-        K = layer.kernel
-        if layer.kind == "conv":
-            S, P = layer.stride, layer.padding
-            Ho, Wo = conv_output_size(H, K, S, P), conv_output_size(W, K, S, P)
-            if Ho < 1 or Wo < 1:
-                raise PlaygroundError(
-                    f"'{layer.token}': kernel {K} is larger than its padded input {H + 2 * P}x{W + 2 * P}; "
-                    "use a smaller kernel, more padding, or fewer pooling layers before it"
-                )
-            return [nn.Conv2d(C, layer.units, K, stride=S, padding=P)], (layer.units, Ho, Wo)
-        Ho, Wo = H // K, W // K
-        if Ho < 1 or Wo < 1:
-            raise PlaygroundError(
-                f"'{layer.token}': pooling a {H}x{W} input by {K} leaves less than one pixel; "
-                "use a smaller pool or remove a pooling layer"
-            )
-        pool = nn.MaxPool2d(K, K) if layer.kind == "pool" else nn.AvgPool2d(K, K)
-        return [pool], (C, Ho, Wo)
-    if layer.kind == "bn":
-        return [nn.BatchNorm2d(shape[0]) if image else nn.BatchNorm1d(shape[0])], shape
-    if layer.kind == "drop":
-        return [nn.Dropout(layer.prob)], shape
-    return [_ACTIVATIONS[layer.kind]()], shape
+def _module(step: Step) -> nn.Module:
+    L = step.layer
+    if step.module == "Flatten":
+        return nn.Flatten()
+    if step.module == "Linear":
+        return nn.Linear(step.in_shape[0], L.units)
+    if step.module == "Conv2d":
+        return nn.Conv2d(step.in_shape[0], L.units, L.kernel, stride=L.stride, padding=L.padding)
+    if step.module == "MaxPool2d":
+        return nn.MaxPool2d(L.kernel, L.kernel)
+    if step.module == "AvgPool2d":
+        return nn.AvgPool2d(L.kernel, L.kernel)
+    if step.module == "BatchNorm2d":
+        return nn.BatchNorm2d(step.in_shape[0])
+    if step.module == "BatchNorm1d":
+        return nn.BatchNorm1d(step.in_shape[0])
+    if step.module == "Dropout":
+        return nn.Dropout(L.prob)
+    return _ACTIVATIONS[step.module]()
 
 
 def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
     """spec layers + the classifier Linear(-> num_classes), for inputs of input_shape (C, H, W)."""
-    layers = parse(spec) if isinstance(spec, str) else spec
-    modules: list[nn.Module] = []
-    shape: Shape = tuple(input_shape)
-    for layer in layers:
-        new, shape = _module(layer, shape)
-        modules += new
-    head, _ = _module(Layer("fc", units=num_classes), shape)
-    return nn.Sequential(*modules, *head)
+    return nn.Sequential(*(_module(step) for step in plan(spec, input_shape, num_classes)))
 
 
 def preview_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:

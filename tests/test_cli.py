@@ -57,3 +57,40 @@ def test_bad_input_is_one_line_and_exit_2(subprocess_env, args, message):
     r = cli(subprocess_env, "train", *TINY, *args)
     assert r.returncode == 2
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_params_json(subprocess_env):
+    r = cli(subprocess_env, "params", "--dataset", "fashion-mnist", "--model", "conv32k3p1 bn relu pool2 fc600", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    conv, bn = out["layers"][0], out["layers"][1]
+    assert conv == {**conv, "layer": "Conv2d(1, 32, kernel_size=3, padding=1)", "output_shape": [32, 28, 28], "params": 320}
+    assert (conv["formula"], conv["worked"]) == ("(k*k*C_in + 1)*C_out", "(3*3*1 + 1)*32 = 320")
+    assert (bn["params"], bn["buffers"]) == (64, 64)
+    assert out["trainable_params"] == out["total_params"] == 320 + 64 + (32 * 14 * 14 + 1) * 600 + 601 * 10
+    text = cli(subprocess_env, "params", "--input", "3x32x32", "--model", "lenet").stdout
+    assert "trainable parameters 62,006" in text and "(5*5*3 + 1)*6 = 456" in text
+
+
+def test_conv_json_matches_the_hand_computation(subprocess_env):
+    r = cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1", "--mode", "convolution", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["output"] == [[-11, 2, 11], [-19, 4, 19]] and out["torch_agrees"] is True
+    corr = json.loads(cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1", "--mode", "correlation", "--json").stdout)
+    assert corr["output"] == [[11, -2, -11], [19, -4, -19]]
+    assert "out[1][1] = 2*1 + 1*0 + 2*(-1)" in cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1").stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["params", "--model", "fc8 conv4"], "put them before the fc layers"),
+        (["params", "--input", "3x"], "is not a shape"),
+        (["conv", "--image", "1 2; 3", "--kernel", "1"], "different lengths"),
+        (["conv", "--image", "1 2", "--kernel", "1 2 3 4"], "does not fit"),
+    ],
+)
+def test_anatomy_errors_are_one_line(subprocess_env, args, message):
+    r = cli(subprocess_env, *args)
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
