@@ -10,7 +10,9 @@ st.set_page_config(page_title="Deep-learning playground", page_icon=":material/n
 page = st.navigation(
     [
         st.Page("app_pages/data.py", title="Data", icon=":material/image:", url_path="data"),
+        st.Page("app_pages/model.py", title="Model", icon=":material/account_tree:", url_path="model"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("app_pages/conv.py", title="Conv arithmetic", icon=":material/calculate:", url_path="conv"),
     ]
 )
 keep_widget_state()

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from playground import jobs
+from playground import datasets, jobs
 from playground.ui.data import dataset_or_stop
-from playground.ui.model_picker import model_picker
+from playground.params import anatomy
+from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import train_form
 
@@ -15,7 +16,12 @@ dataset_or_stop(dataset)
 model_col, hyper_col = st.columns(2, gap="large")
 with model_col:
     st.subheader("Model")
-    spec = model_picker(dataset)
+    spec = dataset_model_builder(dataset, blocks_expanded=False)
+    if spec is not None:
+        meta = datasets.info(dataset)
+        n_params = anatomy(spec, meta.input_shape, meta.num_classes).trainable_params
+        st.caption(f"**{n_params:,}** trainable parameters, the classifier Linear(→ {meta.num_classes}) included.")
+        st.page_link("app_pages/model.py", label="Worked out layer by layer on the Model page", icon=":material/calculate:")
 with hyper_col:
     st.subheader("Training")
     config = train_form(dataset, spec) if spec is not None else None

@@ -65,14 +65,21 @@ def test_train_page_trains_live_and_then_serves_the_cache(tiny_home):
     assert any("Served from the cache" in s.value for s in at.success)
 
 
-def test_model_from_layers_and_from_text(tiny_home):
+def test_builder_and_spec_text_stay_in_sync(tiny_home):
     at = app()
-    at.radio(key="model_mode").set_value("Layers").run()
-    at.slider(key="depth").set_value(1).run()
-    at.select_slider(key="width").set_value(64).run()
-    assert at.session_state.model_spec == "fc64 relu"
-    at.radio(key="model_mode").set_value("Spec text").run()
-    assert at.text_input(key="spec_text").value == "fc64 relu"  # starts from the model so far
+    at.number_input(key="b_nfc").set_value(1).run()
+    at.number_input(key="b_fc0_n").set_value(64).run()
+    assert at.text_input(key="spec_text").value == "fc64 relu" and at.selectbox(key="preset").value == "(custom)"
+    assert "50,890" in " ".join(c.value for c in at.caption)  # (784 + 1)*64 + (64 + 1)*10
+    at.text_input(key="spec_text").input("conv8 relu pool2 fc32 relu drop0.5").run()
+    assert at.text_input(key="spec_text").value == "conv8k3 relu pool2 fc32 relu drop0.5"  # canonical form
+    assert (at.number_input(key="b_nconv").value, at.number_input(key="b_conv0_C").value) == (1, 8)
+    assert at.number_input(key="b_fc0_drop").value == 0.5
+    at.selectbox(key="preset").set_value("lenet").run()
+    assert at.text_input(key="spec_text").value.startswith("conv6k5 relu pool2 conv16k5")
+    assert at.number_input(key="b_nconv").value == 2 and at.number_input(key="b_conv1_C").value == 16
+    at.text_input(key="spec_text").input("fc8 relu tanh").run()  # valid, but no block form
+    assert not at.error and "cannot show this spec" in at.info[0].value
     at.text_input(key="spec_text").input("fc64 relu fcx").run()
     assert not at.exception
     assert "bad layer 'fcx'" in at.error[0].value
@@ -82,7 +89,6 @@ def test_model_from_layers_and_from_text(tiny_home):
 @pytest.mark.parametrize("bad", ["conv8k40", "fc8 conv4", "fc100000 fc100000"])
 def test_spec_that_does_not_fit_is_explained(tiny_home, bad):
     at = app()
-    at.radio(key="model_mode").set_value("Spec text").run()
     at.text_input(key="spec_text").input(bad).run()
     assert not at.exception and at.error and at.button[0].disabled
 
@@ -90,14 +96,18 @@ def test_spec_that_does_not_fit_is_explained(tiny_home, bad):
 def test_settings_survive_a_page_switch(tiny_home):
     at = app()
     at.slider(key="epochs").set_value(7).run()
+    at.switch_page("app_pages/model.py").run()
+    at.selectbox(key="preset").set_value("cnn").run()
+    at.number_input(key="b_conv0_C").set_value(16).run()
     at.switch_page("app_pages/data.py").run()
     at.switch_page("app_pages/train.py").run()
     assert at.slider(key="epochs").value == 7
+    assert at.text_input(key="spec_text").value.startswith("conv16k3p1 bn relu pool2 conv64k3")
+    assert at.number_input(key="b_conv0_C").value == 16
 
 
 def test_diverged_run_is_reported(tiny_home):
     at = app()
-    at.radio(key="model_mode").set_value("Spec text").run()
     at.text_input(key="spec_text").input("fc256 relu fc256 relu fc256 relu").run()
     at.select_slider(key="lr").set_value(10.0).run()
     at.button[0].click().run()

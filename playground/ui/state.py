@@ -9,9 +9,12 @@ import streamlit as st
 
 PERSISTENT_KEYS = (
     "dataset",
-    "model_mode", "preset", "depth", "width", "activation", "dropout", "batchnorm", "spec_text",
+    "preset", "spec_text",
+    "anatomy_input", "custom_C", "custom_H", "custom_W", "custom_classes", "quiz_mode",
     "lr", "batch_size", "epochs", "train_limit", "optimizer", "loss", "seed", "device",
     "grid_class", "grid_count", "grid_start",
+    "calc_kind", "cW", "cK", "cS", "cP", "cD", "cO", "cOP", "cK_pool",
+    "conv_image", "conv_kernel", "conv_padding", "conv_stride", "conv_mode",
 )
 
 

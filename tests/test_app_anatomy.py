@@ -1,0 +1,92 @@
+"""AppTest of the Model page (layer table, predict-then-check) and the Conv arithmetic page."""
+
+from streamlit.testing.v1 import AppTest
+
+
+def page(path: str) -> AppTest:
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=30).run()
+    return at.switch_page(path).run()
+
+
+def test_layer_table_of_the_course_cnn(home):  # metadata only: no dataset files anywhere
+    at = page("app_pages/model.py")
+    at.selectbox(key="preset").set_value("cnn").run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trainable parameters"] == "1,475,338" and metrics["Running statistics"] == "192"
+    df = at.dataframe[0].value
+    conv = df.iloc[0]
+    assert (conv["layer"], conv["output shape"], conv["parameters"]) == ("Conv2d(1, 32, kernel_size=3, padding=1)", "32 x 28 x 28", 320)
+    assert (conv["formula"], conv["worked"]) == ("(k*k*C_in + 1)*C_out", "(3*3*1 + 1)*32 = 320")
+    assert df.iloc[1]["BN stats (not trained)"] == "2*32 = 64"
+    assert df["running total"].iloc[-1] == 1_475_338
+    assert len(at.get("vega_lite_chart")) == 1  # where the parameters are
+
+
+def test_custom_input_shape(home):
+    at = page("app_pages/model.py")
+    at.radio(key="anatomy_input").set_value("custom").run()  # CIFAR-10's shape, 3x32x32 by default
+    at.text_input(key="spec_text").input("").run()
+    assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "30,730"
+    at.selectbox(key="preset").set_value("lenet").run()
+    assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "62,006"
+
+
+def test_predict_then_check_marks_each_answer(home):
+    at = page("app_pages/model.py")
+    at.selectbox(key="preset").set_value("cnn").run()
+    at.toggle(key="quiz_mode").set_value(True).run()
+    assert not at.metric  # the answers are hidden
+    assert "parameters" not in at.dataframe[0].value.columns
+    guesses = [t for t in at.text_input if t.key and t.key.startswith("guess-")]
+    assert len(guesses) == 8  # conv, bn, conv, bn, three Linear layers, and the total
+    guesses[0].input("320")  # right
+    guesses[1].input("128")  # wrong: BatchNorm2d(32) trains 2*32
+    guesses[-1].input("1,475,338")  # right, with a thousands separator
+    at.button[-1].click().run()  # Check
+    result = at.dataframe[-1].value
+    verdicts = dict(zip(result["layer"], result[""]))
+    assert verdicts["#0 Conv2d(1, 32, kernel_size=3, padding=1)"] == "✅ right"
+    assert verdicts["#1 BatchNorm2d(32)"] == "❌ wrong"
+    assert verdicts["Total"] == "✅ right"
+    assert verdicts["#4 Conv2d(32, 64, kernel_size=3)"] == "– no answer"
+    assert result.set_index("layer").loc["#1 BatchNorm2d(32)", "worked"] == "2*32 = 64"
+    assert "2 of 8 right" in at.warning[0].value
+
+
+def test_conv_calculators(home):
+    at = page("app_pages/conv.py")
+    assert not at.exception
+    at.radio(key="calc_kind").set_value("Kernel size from sizes").run()
+    at.number_input(key="cW").set_value(512).run()
+    at.number_input(key="cO").set_value(508).run()
+    assert "**5**" in at.success[0].value
+    assert "K = 512 + 2*0 - (508 - 1)*1 = 5" in at.code[0].value
+    at.radio(key="calc_kind").set_value("Padding that keeps the size").run()
+    at.number_input(key="cK").set_value(4).run()
+    assert "not a whole number" in at.error[0].value  # explained, not crashed on
+
+
+def test_receptive_field_of_the_current_model(home):
+    at = page("app_pages/model.py")
+    at.selectbox(key="preset").set_value("lenet").run()
+    at.switch_page("app_pages/conv.py").run()
+    rf = at.dataframe[0].value
+    assert list(rf["receptive field r"]) == ["5x5", "6x6", "14x14", "16x16"]
+    assert rf["worked"].iloc[2] == "r = 6 + (5 - 1)*2 = 14;  j = 2*1 = 2"
+
+
+def test_convolution_by_hand(home):
+    at = page("app_pages/conv.py")
+    at.button[0].click().run()  # the Sobel example
+    assert not at.exception
+    assert at.text_area(key="conv_kernel").value == "-1 0 1; -2 0 2; -1 0 1"
+    assert "same output" in at.success[-1].value
+    frames = [d.value for d in at.dataframe if d.value.shape == (3, 3)]
+    assert frames[0].values.tolist()[0] == ["1", "0", "-1"]  # the kernel, flipped
+    at.slider(key="conv_cell").set_value(8).run()  # row 1, column 2 of the 5x5 output
+    assert any(c.value.startswith("out[1][2] = ") for c in at.code)
+    at.radio(key="conv_mode").set_value("correlation").run()
+    assert "same output" in at.success[-1].value
+    at.text_area(key="conv_image").input("1 2; 3").run()
+    assert "different lengths" in at.error[0].value
