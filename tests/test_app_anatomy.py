@@ -40,16 +40,17 @@ def test_predict_then_check_marks_each_answer(home):
     assert "parameters" not in at.dataframe[0].value.columns
     guesses = [t for t in at.text_input if t.key and t.key.startswith("guess-")]
     assert len(guesses) == 8  # conv, bn, conv, bn, three Linear layers, and the total
-    guesses[0].input("320")  # right
-    guesses[1].input("128")  # wrong: BatchNorm2d(32) trains 2*32
-    guesses[-1].input("1,475,338")  # right, with a thousands separator
+    by_label = {t.label.split(" ")[0]: t for t in guesses}
+    by_label["#0"].input("320")  # right
+    by_label["#1"].input("128")  # wrong: BatchNorm2d(32) trains 2*32
+    by_label["Total"].input("1,475,338")  # right, with a thousands separator
     at.button[-1].click().run()  # Check
     result = at.dataframe[-1].value
-    verdicts = dict(zip(result["layer"], result[""]))
-    assert verdicts["#0 Conv2d(1, 32, kernel_size=3, padding=1)"] == "✅ right"
-    assert verdicts["#1 BatchNorm2d(32)"] == "❌ wrong"
-    assert verdicts["Total"] == "✅ right"
-    assert verdicts["#4 Conv2d(32, 64, kernel_size=3)"] == "– no answer"
+    verdicts = dict(zip(result["layer"], result["verdict"]))
+    assert verdicts["#0 Conv2d(1, 32, kernel_size=3, padding=1)"] == "right"
+    assert verdicts["#1 BatchNorm2d(32)"] == "wrong"
+    assert verdicts["Total"] == "right"
+    assert verdicts["#4 Conv2d(32, 64, kernel_size=3)"] == "no answer"
     assert result.set_index("layer").loc["#1 BatchNorm2d(32)", "worked"] == "2*32 = 64"
     assert "2 of 8 right" in at.warning[0].value
 
@@ -80,10 +81,10 @@ def test_convolution_by_hand(home):
     at = page("app_pages/conv.py")
     at.button[0].click().run()  # the Sobel example
     assert not at.exception
-    assert at.text_area(key="conv_kernel").value == "-1 0 1; -2 0 2; -1 0 1"
+    assert at.text_area(key="conv_kernel").value == "-1 0 1\n-2 0 2\n-1 0 1"
     assert "same output" in at.success[-1].value
     frames = [d.value for d in at.dataframe if d.value.shape == (3, 3)]
-    assert frames[0].values.tolist()[0] == ["1", "0", "-1"]  # the kernel, flipped
+    assert frames[0].values.tolist()[0] == ["-1", "0", "1"] and frames[1].values.tolist()[0] == ["1", "0", "-1"]  # as entered, flipped
     at.slider(key="conv_cell").set_value(8).run()  # row 1, column 2 of the 5x5 output
     assert any(c.value.startswith("out[1][2] = ") for c in at.code)
     at.radio(key="conv_mode").set_value("correlation").run()

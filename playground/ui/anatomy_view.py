@@ -95,9 +95,10 @@ def predict_then_check(a: Anatomy) -> None:
     key = _quiz_key(a)
     with st.form(f"quiz-{key}"):
         st.markdown("Type your count for each layer with parameters, and the total. Commas and spaces are fine.")
-        for r in a.parametrised:
-            st.text_input(f"#{r.index} {r.layer} → {format_shape(r.output_shape)}", key=f"guess-{key}-{r.index}", placeholder="your count")
-        st.text_input("Total trainable parameters", key=f"guess-{key}-total", placeholder="your total")
+        cols = st.columns(3)
+        for i, r in enumerate(a.parametrised):
+            cols[i % 3].text_input(f"#{r.index} {r.layer} → {format_shape(r.output_shape)}", key=f"guess-{key}-{r.index}", placeholder="your count")
+        cols[len(a.parametrised) % 3].text_input("Total trainable parameters", key=f"guess-{key}-total", placeholder="your total")
         checked = st.form_submit_button("Check", type="primary", icon=":material/fact_check:")
     if checked:
         st.session_state["quiz_checked"] = key
@@ -110,10 +111,12 @@ def predict_then_check(a: Anatomy) -> None:
         text = st.session_state.get(f"guess-{key}-{index}", "")
         try:
             answer = parse_count(text)
-            verdict = {None: "– no answer", True: "✅ right", False: "❌ wrong"}[mark(answer, truth)]
+            verdict = {None: "no answer", True: "right", False: "wrong"}[mark(answer, truth)]
         except ValueError as e:
-            answer, verdict = None, f"❌ {e}"
-        results.append({"layer": label, "your answer": text.strip(), "": verdict, "answer": f"{truth:,}", "worked": worked})
-    right = sum(r[""].startswith("✅") for r in results)
+            verdict = f"wrong: {e}"
+        results.append({"layer": label, "your answer": text.strip(), "verdict": verdict, "answer": f"{truth:,}", "worked": worked})
+    right = sum(r["verdict"] == "right" for r in results)
     (st.success if right == len(results) else st.warning)(f"{right} of {len(results)} right.", icon=":material/grading:")
-    st.dataframe(pd.DataFrame(results), hide_index=True, width="stretch")
+    colour = {"right": "background-color: #c8f0c8", "no answer": ""}
+    styled = pd.DataFrame(results).style.map(lambda v: colour.get(v, "background-color: #f8c8c8"), subset=["verdict"])
+    st.dataframe(styled, hide_index=True, width="stretch")

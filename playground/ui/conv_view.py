@@ -78,8 +78,8 @@ def receptive_field_table(spec: str, input_shape: tuple[int, ...], num_classes: 
 
 def _sobel_example() -> None:
     ss = st.session_state
-    ss.conv_image = "; ".join(" ".join(cv.fmt(x) for x in row) for row in cv.EDGE_IMAGE)
-    ss.conv_kernel = "; ".join(" ".join(cv.fmt(x) for x in row) for row in cv.SOBEL_X)
+    ss.conv_image = "\n".join(" ".join(cv.fmt(x) for x in row) for row in cv.EDGE_IMAGE)
+    ss.conv_kernel = "\n".join(" ".join(cv.fmt(x) for x in row) for row in cv.SOBEL_X)
     ss.conv_padding, ss.conv_stride, ss.conv_mode, ss.conv_cell = 1, 1, "convolution", 1
 
 
@@ -91,8 +91,8 @@ def _matrix_view(m: cv.Matrix, cells: set[tuple[int, int]], style: str):
 def by_hand() -> None:
     set_defaults(conv_image="2 1 2; 3 9 1", conv_kernel="-1 0 1; -2 0 2; -1 0 1", conv_padding=1, conv_stride=1, conv_mode="convolution", conv_cell=1)
     left, right = st.columns(2)
-    left.text_area("Image (rows separated by ';')", key="conv_image", height=90)
-    right.text_area("Kernel", key="conv_kernel", height=90)
+    left.text_area("Image: one row per line (or rows separated by ';')", key="conv_image", height=130)
+    right.text_area("Kernel", key="conv_kernel", height=130)
     c = st.columns([1, 1, 2, 1.3], vertical_alignment="bottom")
     P = c[0].number_input("Padding", 0, 5, key="conv_padding")
     S = c[1].number_input("Stride", 1, 5, key="conv_stride")
@@ -114,7 +114,12 @@ def by_hand() -> None:
     a, b, o = st.columns([len(result.padded[0]) + 1, kw + 2, len(result.output[0]) + 1])
     a.markdown(f"**Padded image** (P = {P}), window of cell ({cell.row}, {cell.col})")
     a.dataframe(_matrix_view(result.padded, window, WINDOW), hide_index=True)
-    b.markdown("**Kernel used**" + (": flipped" if mode == "convolution" else ": as entered"))
+    if mode == "convolution":
+        b.markdown("**Kernel** as entered")
+        b.dataframe(_matrix_view(result.kernel, set(), ""), hide_index=True)
+        b.markdown("**flipped** (used)")
+    else:
+        b.markdown("**Kernel** as entered (used)")
     b.dataframe(_matrix_view(result.kernel_used, set(), ""), hide_index=True)
     o.markdown("**Output**")
     o.dataframe(_matrix_view(result.output, {(cell.row, cell.col)}, CURRENT), hide_index=True)
