@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS epochs (
     seconds REAL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    setting TEXT NOT NULL,          -- the swept setting, a key of sweeps.SETTINGS
+    base TEXT NOT NULL,             -- the base TrainConfig as JSON
+    members TEXT NOT NULL           -- JSON list of {label, value, seed, run_id}
+);
 """
 
 
@@ -159,6 +166,19 @@ class RunStore:
     def delete(self, run_id: int) -> None:
         self._write("DELETE FROM runs WHERE id=?", (run_id,))
 
+    def create_sweep(self, setting: str, base: TrainConfig, members: list[dict]) -> int:
+        return self._write(
+            "INSERT INTO sweeps (created, setting, base, members) VALUES (?, ?, ?, ?)",
+            (time.time(), setting, json.dumps(base.to_dict()), json.dumps(members)),
+        )
+
+    def get_sweep(self, sweep_id: int) -> Optional[dict]:
+        rows = self._read("SELECT * FROM sweeps WHERE id=?", (sweep_id,))
+        return _sweep(rows[0]) if rows else None
+
+    def list_sweeps(self, limit: int = 50) -> list[dict]:
+        return [_sweep(r) for r in self._read("SELECT * FROM sweeps ORDER BY id DESC LIMIT ?", (limit,))]
+
     # --- reading ---
 
     def get(self, run_id: int) -> Optional[Run]:
@@ -178,6 +198,10 @@ class RunStore:
 
     def steps(self, run_id: int) -> list[dict]:
         return [dict(r) for r in self._read("SELECT step, epoch, loss, grad_mean, grad_abs_mean FROM steps WHERE run_id=? ORDER BY step", (run_id,))]
+
+    def first_loss(self, run_id: int) -> Optional[float]:
+        rows = self._read("SELECT loss FROM steps WHERE run_id=? AND step=1", (run_id,))
+        return rows[0]["loss"] if rows else None
 
     def epochs(self, run_id: int) -> list[dict]:
         sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds FROM epochs WHERE run_id=? ORDER BY epoch"
@@ -199,6 +223,16 @@ def _run(row: sqlite3.Row) -> Run:
         finished=row["finished"],
         final=json.loads(row["final"]) if row["final"] else {},
     )
+
+
+def _sweep(row: sqlite3.Row) -> dict:
+    return {
+        "id": row["id"],
+        "created": row["created"],
+        "setting": row["setting"],
+        "base": TrainConfig.from_dict(json.loads(row["base"])),
+        "members": json.loads(row["members"]),
+    }
 
 
 def _alive(pid: Optional[int]) -> bool:

@@ -1,0 +1,265 @@
+"""Sweeps: twin runs that differ in one setting, and the course's tables about them.
+
+A sweep takes a base TrainConfig, one setting and its values, and optionally several seeds. Each
+member is the base config with that one setting changed, so twins share the seed and therefore
+their initial weights and batch order (when the architecture is the same). The summary functions
+are pure: they read per-epoch histories and fill the tables the exercises ask for.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
+
+from playground import blocks, specs
+from playground.errors import PlaygroundError
+from playground.train import LOSSES, OPTIMIZERS, TrainConfig
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the CLI's --param
+    title: str  # shown in the UI and the tables' first column
+    default_values: str  # a sensible sweep, as typed
+    parse: Callable[[str], Any]  # one typed value -> a value
+    apply: Callable[[TrainConfig, Any], TrainConfig]  # base config, value -> member config
+    separator: str = ","  # between values (specs contain spaces and commas: they use ';')
+
+
+def _positive_float(text: str) -> float:
+    v = float(text)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{text} is not a number above 0")
+    return v
+
+
+def _whole(text: str) -> int:
+    v = float(text)
+    if not v.is_integer() or v < 0:
+        raise ValueError(f"{text} is not a whole number")
+    return int(v)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        t = text.strip().lower()
+        if t not in options:
+            raise ValueError(f"'{text}' is not one of {', '.join(options)}")
+        return t
+
+    return parse
+
+
+def _probability(text: str) -> float:
+    v = float(text)
+    if not 0 <= v < 1:
+        raise ValueError(f"{text} is not a probability from 0 up to (not including) 1")
+    return v
+
+
+def _on_off(text: str) -> bool:
+    t = text.strip().lower()
+    if t not in ("on", "off", "true", "false", "yes", "no"):
+        raise ValueError(f"'{text}' is not on or off")
+    return t in ("on", "true", "yes")
+
+
+def _model_value(text: str) -> str:
+    return specs.resolve(text)
+
+
+def _edit_blocks(config: TrainConfig, what: str, edit: Callable[[blocks.Blocks], None]) -> TrainConfig:
+    b, reason = blocks.from_spec(config.model)
+    if b is None:
+        raise PlaygroundError(f"cannot sweep {what} on the spec '{config.model}': {reason}; pick a preset or a block-form spec")
+    edit(b)
+    return replace(config, model=blocks.to_spec(b))
+
+
+def _set_activation(config: TrainConfig, act: str) -> TrainConfig:
+    return _edit_blocks(config, "the activation", lambda b: setattr(b, "activation", act))
+
+
+def _set_dropout(config: TrainConfig, p: float) -> TrainConfig:
+    def edit(b: blocks.Blocks) -> None:
+        if not b.fc:
+            raise PlaygroundError("cannot sweep dropout: the model has no hidden fc layers to put it after")
+        for f in b.fc:
+            f.dropout = p
+
+    return _edit_blocks(config, "dropout", edit)
+
+
+def _set_batchnorm(config: TrainConfig, on: bool) -> TrainConfig:
+    def edit(b: blocks.Blocks) -> None:
+        if not (b.fc or b.conv):
+            raise PlaygroundError("cannot sweep batch norm: the model has no hidden layers")
+        for layer in b.conv + b.fc:
+            layer.batchnorm = on
+
+    return _edit_blocks(config, "batch norm", edit)
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _positive_float, lambda c, v: replace(c, lr=v)),
+        Setting("batch_size", "batch size", "1, 4, 1000", _whole, lambda c, v: replace(c, batch_size=v)),
+        Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";"),
+        Setting("epochs", "epochs", "1, 5, 10", _whole, lambda c, v: replace(c, epochs=v)),
+        Setting("optimizer", "optimizer", ", ".join(OPTIMIZERS), _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v)),
+        Setting("loss", "loss", ", ".join(LOSSES), _choice(LOSSES), lambda c, v: replace(c, loss=v)),
+        Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation),
+        Setting("dropout", "dropout", "0, 0.25, 0.5", _probability, _set_dropout),
+        Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm),
+        Setting("seed", "seed", "0, 1, 2", _whole, lambda c, v: replace(c, seed=v)),
+    )
+}
+
+
+def parse_values(setting: str, text: str) -> list:
+    """'1, 0.1, 0.01' -> [1.0, 0.1, 0.01]; an error names the bad value and the setting."""
+    s = _setting(setting)
+    parts = [p.strip() for p in (text or "").replace("\n", s.separator).split(s.separator) if p.strip()]
+    if not parts:
+        raise PlaygroundError(f"no values to sweep {s.title} over: type them separated by '{s.separator}', e.g. {s.default_values}")
+    values = []
+    for p in parts:
+        try:
+            v = s.parse(p)
+        except (ValueError, PlaygroundError) as e:
+            raise PlaygroundError(f"{s.title} value '{p}': {e}") from None
+        if v in values:
+            raise PlaygroundError(f"{s.title} value '{p}' is listed twice")
+        values.append(v)
+    return values
+
+
+def _setting(name: str) -> Setting:
+    try:
+        return SETTINGS[name]
+    except KeyError:
+        raise PlaygroundError(f"cannot sweep '{name}': choose one of {', '.join(SETTINGS)}") from None
+
+
+def label(setting: str, value: Any) -> str:
+    """How a value is shown: 0.1, 64, base (a preset's name), on/off."""
+    if setting == "model":
+        return next((n for n in specs.PRESETS if specs.resolve(n) == value), value or "(linear)")
+    if setting == "batchnorm":
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Member:
+    value: Any
+    label: str
+    seed: int
+    config: TrainConfig
+
+
+MAX_MEMBERS = 40
+
+
+def members(base: TrainConfig, setting: str, values: list, seeds: Optional[list[int]] = None) -> list[Member]:
+    """The twin configs: base with `setting` set to each value, for each seed."""
+    s = _setting(setting)
+    seeds = [base.seed] if setting == "seed" or not seeds else seeds  # a seed sweep is its own repeat
+    if len(values) * len(seeds) > MAX_MEMBERS:
+        raise PlaygroundError(f"{len(values)} values x {len(seeds)} seeds = {len(values) * len(seeds)} runs: at most {MAX_MEMBERS} per sweep")
+    out = []
+    for value in values:
+        for seed in seeds:
+            config = s.apply(replace(base, seed=seed), value)
+            config.check_model()
+            out.append(Member(value, label(setting, value), seed, config))
+    return out
+
+
+# --- reading histories --------------------------------------------------------------------
+
+
+def converged_epoch(accuracies: list[float], threshold: float = 0.005, patience: int = 2) -> Optional[int]:
+    """The first epoch (1-based) after which the test accuracy changes by less than `threshold`
+    from one epoch to the next for `patience` epochs in a row; None if the run never settles."""
+    for e in range(1, len(accuracies) - patience + 1):
+        window = accuracies[e - 1 : e + patience]
+        if all(abs(b - a) < threshold for a, b in zip(window, window[1:])):
+            return e
+    return None
+
+
+def target_epoch(accuracies: list[float], target: float = 0.9) -> Optional[int]:
+    """The first epoch (1-based) whose test accuracy reaches `target`; None if none does."""
+    return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
+
+
+def flags(status: str, epochs: list[dict], first_loss: Optional[float], num_classes: int, loss: str = "cross-entropy") -> list[str]:
+    """Plain-language warnings about one run's curves."""
+    chance = math.log(num_classes)
+    out = []
+    final = epochs[-1] if epochs else {}
+    if status == "diverged" or (final and final.get("train_loss") is not None and final["train_loss"] > 3 * chance):
+        out.append(f"diverged: the loss blew up (or ended far above ln({num_classes}) = {chance:.2f}); lower the learning rate")
+    elif final and final.get("test_accuracy") is not None and final["test_accuracy"] < 1.5 / num_classes:
+        out.append(f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / num_classes:.0%})")
+    if len(epochs) >= 3:
+        test = [e["test_loss"] for e in epochs]
+        best = min(range(len(test)), key=test.__getitem__)
+        if best < len(test) - 1 and test[-1] > 1.05 * test[best] and epochs[-1]["train_loss"] < epochs[best]["train_loss"]:
+            out.append(
+                f"overfitting: test loss rose from {test[best]:.3f} (epoch {best + 1}) to {test[-1]:.3f} "
+                "while the training loss kept falling"
+            )
+    if loss == "cross-entropy" and first_loss is not None and math.isfinite(first_loss) and abs(first_loss - chance) > 0.5 * chance:
+        out.append(
+            f"odd start: the first loss was {first_loss:.2f}, far from ln({num_classes}) = {chance:.2f}, "
+            "the loss of equal guesses; check the initialisation and the input scale"
+        )
+    return out
+
+
+@dataclass
+class Outcome:
+    """One finished (or running) member with what the tables need."""
+
+    member: Member
+    run_id: int
+    status: str
+    params: Optional[int]
+    epochs: list[dict]
+    first_loss: Optional[float]
+
+
+def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, threshold: float = 0.005, patience: int = 2) -> list[dict]:
+    """One row per swept value (seeds pooled): the course's tables in one.
+
+    test_accuracy is the mean final test accuracy over seeds (min and max beside it);
+    converged_epoch and target_epoch are the epochs by which every seed got there, None when any
+    seed did not."""
+    rows = []
+    for lbl in dict.fromkeys(o.member.label for o in outcomes):
+        group = [o for o in outcomes if o.member.label == lbl]
+        finals = [o.epochs[-1]["test_accuracy"] for o in group if o.epochs]
+        means = [statistics.fmean(e["test_accuracy"] for e in o.epochs) for o in group if o.epochs]
+        conv = [converged_epoch([e["test_accuracy"] for e in o.epochs], threshold, patience) for o in group]
+        targ = [target_epoch([e["test_accuracy"] for e in o.epochs], target) for o in group]
+        rows.append(
+            {
+                "value": lbl,
+                "runs": len(group),
+                "status": ", ".join(sorted({o.status for o in group})),
+                "test_accuracy": statistics.fmean(finals) if finals else None,
+                "test_accuracy_min": min(finals) if finals else None,
+                "test_accuracy_max": max(finals) if finals else None,
+                "mean_test_accuracy": statistics.fmean(means) if means else None,
+                "converged_epoch": None if None in conv or not conv else max(conv),
+                "target_epoch": None if None in targ or not targ else max(targ),
+                "params": group[0].params,
+                "flags": sorted({f for o in group for f in flags(o.status, o.epochs, o.first_loss, num_classes, o.member.config.loss)}),
+            }
+        )
+    return rows
