@@ -18,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _download_bar():
+def download_bar():
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
@@ -65,92 +65,13 @@ def cmd_datasets(args) -> int:
 def cmd_prepare(args) -> int:
     from playground import datasets
 
-    folder = datasets.prepare(args.dataset, _download_bar())
+    folder = datasets.prepare(args.dataset, download_bar())
     ds = datasets.load(args.dataset)
     print(f"{ds.info.title}: {len(ds.x_train)} training and {len(ds.x_test)} test images in {folder}")
     return 0
 
 
-def _input(args) -> tuple[tuple[int, ...], int]:
-    """(input shape, classes) from --input CxHxW [--classes N] or from the dataset's metadata."""
-    from playground import datasets
-
-    if args.input:
-        try:
-            shape = tuple(int(n) for n in args.input.lower().replace(",", "x").split("x"))
-        except ValueError:
-            raise PlaygroundError(f"--input '{args.input}' is not a shape: write CxHxW (e.g. 3x32x32) or F for flat features") from None
-        if len(shape) not in (1, 3) or min(shape) < 1:
-            raise PlaygroundError(f"--input '{args.input}' is not a shape: write CxHxW (e.g. 3x32x32) or F for flat features")
-        return shape, args.classes
-    meta = datasets.info(args.dataset)
-    return meta.input_shape, meta.num_classes
-
-
-def _table(rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows
-    )
-
-
-def cmd_params(args) -> int:
-    from playground import params, specs
-
-    shape, classes = _input(args)
-    table = params.anatomy(specs.resolve(args.model), shape, classes)
-    if args.json:
-        print(json.dumps(table.to_dict(), indent=2))
-        return 0
-    rows = [["#", "layer", "output", "params", "formula", "worked", "total"]]
-    for r in table.rows:
-        worked = r.worked + (f"   (+ running stats {r.buffers_worked}, not trained)" if r.buffers else "")
-        rows.append([str(r.index), r.layer, params.format_shape(r.output_shape), f"{r.params:,}", r.formula, worked, f"{r.total:,}"])
-    print(f"input {params.format_shape(shape)}, {classes} classes")
-    print(_table(rows, right={0, 3, 6}))
-    print(
-        f"trainable parameters {table.trainable_params:,}; non-trainable {table.non_trainable_params:,}; "
-        f"BatchNorm running statistics (not trained) {table.running_stats:,}"
-    )
-    print(f"mult-adds per image {table.mult_adds:,}; parameter memory {params.format_bytes(table.param_bytes)} (float32)")
-    return 0
-
-
-def cmd_conv(args) -> int:
-    from playground import convolve as cv
-
-    image, kernel = cv.parse_matrix(args.image, "image"), cv.parse_matrix(args.kernel, "kernel")
-    result = cv.convolve(image, kernel, args.padding, args.stride, args.mode)
-    reference = cv.torch_reference(image, kernel, args.padding, args.stride, args.mode)
-    agrees = cv.matches(result.output, reference)
-    if args.json:
-        out = {
-            "mode": result.mode,
-            "padding": result.padding,
-            "stride": result.stride,
-            "padded": result.padded,
-            "kernel_used": result.kernel_used,
-            "cells": [{"row": c.row, "col": c.col, "expression": c.expression, "value": c.value} for c in result.cells],
-            "output": result.output,
-            "torch_agrees": agrees,
-        }
-        print(json.dumps(out, indent=2))
-        return 0
-
-    def matrix(m) -> str:
-        return _table([[cv.fmt(x) for x in row] for row in m], right=set(range(len(m[0]))))
-
-    flipped = " (the kernel flipped: rows and columns reversed)" if result.mode == "convolution" else " (as entered: cross-correlation, what nn.Conv2d computes)"
-    print(f"padded image (P = {result.padding}):\n{matrix(result.padded)}\n")
-    print(f"kernel used{flipped}:\n{matrix(result.kernel_used)}\n")
-    for c in result.cells:
-        print(f"out[{c.row}][{c.col}] = {c.expression}")
-    print(f"\noutput:\n{matrix(result.output)}")
-    print("torch.nn.functional.conv2d " + ("agrees." if agrees else f"gives {reference}: they differ!"))
-    return 0 if agrees else 1
-
-
-def _train_config(args):
+def train_config(args):
     from playground.train import TrainConfig
 
     return TrainConfig(
@@ -175,11 +96,11 @@ def cmd_train(args) -> int:
     from playground.report import run_report
     from playground.train import EpochEvent, StartEvent, StepEvent
 
-    config = _train_config(args)
+    config = train_config(args)
     config.check_model()
     manager = jobs.manager()
     if manager.store.find_reusable(config) is None:
-        datasets.load(config.dataset, _download_bar())  # any download shows its own progress first
+        datasets.load(config.dataset, download_bar())  # any download shows its own progress first
     bar = tqdm(total=0, unit="step", file=sys.stderr, mininterval=0.5, disable=args.quiet)
 
     def on_event(event) -> None:
@@ -224,7 +145,7 @@ def _summary(r: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from playground import datasets, specs, train
+    from playground import cli_anatomy, cli_sweep, datasets, specs, sweeps, train
 
     p = _Parser(prog="python -m playground", description="Train and inspect small PyTorch networks.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -243,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--classes", type=int, default=10, help="outputs of the classifier with --input")
     pa.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
     pa.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    pa.set_defaults(func=cmd_params)
+    pa.set_defaults(func=cli_anatomy.cmd_params)
 
     cv = sub.add_parser("conv", help="a 2D convolution by hand, every output cell's arithmetic, checked against torch")
     cv.add_argument("--image", required=True, help="rows separated by ';', entries by spaces or commas: \"2 1 2; 3 9 1\"")
@@ -252,25 +173,42 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--stride", type=int, default=1)
     cv.add_argument("--mode", default="convolution", choices=["convolution", "correlation"], help="convolution flips the kernel; correlation is what nn.Conv2d computes")
     cv.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    cv.set_defaults(func=cmd_conv)
+    cv.set_defaults(func=cli_anatomy.cmd_conv)
+
+    t = sub.add_parser("train", help="train a model (or reuse the identical finished run)")
+    _train_flags(t)
+    t.set_defaults(func=cmd_train)
+
+    sw = sub.add_parser("sweep", help="twin runs that differ in one setting, and the table comparing them")
+    sw.add_argument("--param", required=True, choices=list(sweeps.SETTINGS), help="the setting to sweep")
+    sw.add_argument("--values", required=True, help="e.g. 1,0.1,0.01,0.001 (models: base;deeper;wider)")
+    sw.add_argument("--seeds", help="repeat every value over these seeds, e.g. 0,1,2 (default: --seed only)")
+    sw.add_argument("--target-accuracy", type=float, default=0.9, help="report the first epoch reaching this test accuracy")
+    sw.add_argument("--threshold", type=float, default=0.005, help="converged: test accuracy changes by less than this per epoch ...")
+    sw.add_argument("--patience", type=int, default=2, help="... for this many epochs in a row")
+    sw.add_argument("--format", default="markdown", choices=["markdown", "csv"], help="the table's format without --json")
+    _train_flags(sw)
+    sw.set_defaults(func=cli_sweep.cmd_sweep)
+    return p
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    from playground import specs, train
 
     defaults = train.TrainConfig()
-    t = sub.add_parser("train", help="train a model (or reuse the identical finished run)")
-    t.add_argument("--dataset", default=defaults.dataset, help="a dataset name (see `datasets`)")
-    t.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
-    t.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
-    t.add_argument("--epochs", type=int, default=defaults.epochs)
-    t.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    t.add_argument("--optimizer", default=defaults.optimizer, choices=train.OPTIMIZERS)
-    t.add_argument("--loss", default=defaults.loss, choices=train.LOSSES)
-    t.add_argument("--seed", type=int, default=defaults.seed)
-    t.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
-    t.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
-    t.add_argument("--device", default=defaults.device, choices=train.DEVICES)
-    t.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.set_defaults(func=cmd_train)
-    return p
+    p.add_argument("--dataset", default=defaults.dataset, help="a dataset name (see `datasets`)")
+    p.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
+    p.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
+    p.add_argument("--epochs", type=int, default=defaults.epochs)
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--optimizer", default=defaults.optimizer, choices=train.OPTIMIZERS)
+    p.add_argument("--loss", default=defaults.loss, choices=train.LOSSES)
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    p.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
+    p.add_argument("--device", default=defaults.device, choices=train.DEVICES)
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

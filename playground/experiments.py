@@ -6,13 +6,14 @@ already finished (in an earlier sweep, or trained alone) come from the cache at 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from playground import datasets, sweeps
 from playground.jobs import Job, JobManager
 from playground.runs import RunStore
-from playground.train import TrainConfig
+from playground.train import Event, TrainConfig
 
 
 @dataclass
@@ -31,10 +32,18 @@ class SweepRun:
         return sorted({m["seed"] for m in self.members})
 
 
-def start(manager: JobManager, base: TrainConfig, setting: str, values: list, seeds: Optional[list[int]] = None) -> tuple[SweepRun, list[Job]]:
-    """Queue every member (or take it from the cache) and record the sweep."""
+def start(
+    manager: JobManager,
+    base: TrainConfig,
+    setting: str,
+    values: list,
+    seeds: Optional[list[int]] = None,
+    on_event: Optional[Callable[[int, Event], None]] = None,
+) -> tuple[SweepRun, list[Job]]:
+    """Queue every member (or take it from the cache) and record the sweep; on_event(i, event)
+    hears member i's training events."""
     twins = sweeps.members(base, setting, values, seeds)
-    jobs = [manager.submit(m.config) for m in twins]
+    jobs = [manager.submit(m.config, on_event=functools.partial(on_event, i) if on_event else None) for i, m in enumerate(twins)]
     records = [{"label": m.label, "value": m.value, "seed": m.seed, "run_id": j.run_id} for m, j in zip(twins, jobs)]
     sweep_id = manager.store.create_sweep(setting, base, records)
     return SweepRun(sweep_id, setting, base, records), jobs

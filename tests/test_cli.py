@@ -94,3 +94,23 @@ def test_conv_json_matches_the_hand_computation(subprocess_env):
 def test_anatomy_errors_are_one_line(subprocess_env, args, message):
     r = cli(subprocess_env, *args)
     assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_sweep_json_and_table(subprocess_env):
+    args = ["sweep", "--param", "lr", "--values", "1,0.1", *TINY[:4], "--batch-size", "16", "--target-accuracy", "0.5"]
+    r = cli(subprocess_env, *args, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert [run["value"] for run in out["runs"]] == [1.0, 0.1]
+    assert [run["config"]["lr"] for run in out["runs"]] == [1.0, 0.1]
+    assert all(len(run["history"]) == 2 for run in out["runs"])
+    row = out["table"][1]
+    assert set(row) >= {"value", "test_accuracy", "converged_epoch", "target_epoch", "params"}
+    assert row["params"] == 784 * 32 + 32 + 330 and row["value"] == "0.1"
+    text = cli(subprocess_env, *args)  # the same twins again: from the cache, printed as Markdown
+    assert text.returncode == 0 and text.stdout.startswith("| learning rate") and "2 runs, 2 from the cache" in text.stderr
+
+
+def test_sweep_errors_are_one_line(subprocess_env):
+    r = cli(subprocess_env, "sweep", "--param", "lr", "--values", "0.1,abc")
+    assert r.returncode == 2 and "learning rate value 'abc'" in r.stderr and r.stderr.count("\n") == 1
