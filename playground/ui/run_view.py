@@ -13,6 +13,7 @@ from playground.jobs import Job
 from playground.runs import Run
 from playground.train import GRAD_EVERY_STEP_UNTIL
 from playground.ui import charts
+from playground.ui.history import runs_frame
 
 # Redraws share the laptop's cores with the training run (and the browser draws every chart again),
 # so while a run is live the page polls slowly, thins the per-step curves hard and draws two charts.
@@ -118,24 +119,7 @@ def runs_table(limit: int = 20) -> Optional[int]:
     if not runs:
         st.caption("No runs yet.")
         return None
-    df = pd.DataFrame(
-        [
-            {
-                "run": r.id,
-                "status": r.status,
-                "model": r.config.model or "(linear)",
-                "lr": r.config.lr,
-                "epochs": r.config.epochs,
-                "batch": r.config.batch_size,
-                "seed": r.config.seed,
-                "train images": r.config.train_limit or "all",
-                "test accuracy": r.final.get("test_accuracy"),
-                "params": r.params,
-                "seconds": round(r.seconds, 1) if r.seconds is not None else None,
-            }
-            for r in runs
-        ]
-    )
+    df = runs_frame(runs)
     event = st.dataframe(
         df,
         hide_index=True,

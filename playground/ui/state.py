@@ -14,6 +14,9 @@ PERSISTENT_KEYS = (
     "lr", "batch_size", "epochs", "train_limit", "optimizer", "loss", "seed", "device",
     "grid_class", "grid_count", "grid_start",
     "calc_kind", "cW", "cK", "cS", "cP", "cD", "cO", "cOP", "cK_pool",
+    "sweep_param", "sweep_values", "sweep_seeds", "sweep_id",
+    "target_accuracy", "converge_threshold", "converge_patience", "mean_over_epochs",
+    "history_status", "history_dataset", "history_model",
     "conv_image", "conv_kernel", "conv_padding", "conv_stride", "conv_mode",
 )
 

@@ -1,0 +1,76 @@
+"""Experiments page: sweep one setting over twin runs and compare them, tables filled in."""
+
+import math
+
+import streamlit as st
+
+from playground import datasets, experiments, jobs, sweeps
+from playground.errors import PlaygroundError
+from playground.ui import sweep_view
+from playground.ui.data import dataset_or_stop
+from playground.ui.model_builder import dataset_model_builder
+from playground.ui.state import set_defaults
+from playground.ui.train_form import train_form
+
+dataset = st.session_state.dataset
+meta = datasets.info(dataset)
+st.title("Experiments")
+st.caption(
+    "Change one thing, compare. The runs of a sweep are twins: identical except for the swept setting, "
+    "with the same seed, so the same initial weights and the same batch order."
+)
+dataset_or_stop(dataset)
+
+
+def _default_values() -> None:
+    st.session_state.sweep_values = sweeps.SETTINGS[st.session_state.sweep_param].default_values
+
+
+set_defaults(sweep_param="lr", sweep_values=sweeps.SETTINGS["lr"].default_values, sweep_seeds=1)
+c = st.columns([1.2, 2.5, 1], vertical_alignment="bottom")
+param = c[0].selectbox("Sweep", list(sweeps.SETTINGS), key="sweep_param", format_func=lambda n: sweeps.SETTINGS[n].title, on_change=_default_values)
+setting = sweeps.SETTINGS[param]
+values_text = c[1].text_input(f"Values, separated by '{setting.separator}'", key="sweep_values", help=f"e.g. {setting.default_values}")
+n_seeds = c[2].number_input("Seeds per value", 1, 5, key="sweep_seeds", help="Repeat every value with seeds 0, 1, ...: the curves show the mean and a min-max band.")
+
+with st.expander("Everything else, held equal (shared with the Train page)"):
+    left, right = st.columns(2, gap="large")
+    with left:
+        spec = dataset_model_builder(dataset, blocks_expanded=False)
+    with right:
+        base = train_form(dataset, spec) if spec is not None else None
+
+twins = None
+try:
+    if base is None:
+        raise PlaygroundError("fix the settings held equal first (see above)")
+    values = sweeps.parse_values(param, values_text)
+    seeds = list(range(int(n_seeds))) if n_seeds > 1 else None
+    twins = sweeps.members(base, param, values, seeds)
+except PlaygroundError as e:
+    st.error(str(e), icon=":material/error:")
+
+if twins:
+    manager = jobs.manager()
+    fresh = [m for m in twins if manager.store.find_reusable(m.config) is None]
+    n_train = base.train_limit or meta.train_size
+    steps = sum(math.ceil(n_train / m.config.batch_size) * m.config.epochs for m in fresh)
+    st.caption(
+        f"{len(twins)} runs ({len(values)} value(s) x {int(n_seeds)} seed(s)); {len(twins) - len(fresh)} already trained "
+        f"come from the cache; {steps:,} training steps to go."
+        + (" That is a long wait on a laptop: fewer training images or epochs make it a quick demo." if steps > 100_000 else "")
+    )
+    if st.button("Run the sweep", type="primary", icon=":material/play_arrow:"):
+        sweep, _ = experiments.start(manager, base, param, values, seeds)
+        st.session_state.sweep_id = sweep.id
+
+store = jobs.manager().store
+stored = store.list_sweeps()
+if stored:
+    ids = [d["id"] for d in stored]
+    if st.session_state.get("sweep_id") not in ids:
+        st.session_state.sweep_id = ids[0]
+    st.divider()
+    labels = {d["id"]: sweep_view.sweep_label(d) for d in stored}
+    chosen = st.selectbox("Results of sweep", ids, key="sweep_id", format_func=labels.get)
+    sweep_view.sweep_results(chosen)
