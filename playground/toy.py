@@ -1,0 +1,63 @@
+"""Toy 2D classification sets, as in TensorFlow Playground: circles, moons, XOR, spiral, two
+gaussians. Deterministic for a given (set, points, noise, train share, seed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from playground.errors import PlaygroundError
+
+TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")
+
+
+@dataclass(frozen=True)
+class ToyParams:
+    points: int = 400  # in train and test together
+    noise: float = 0.1  # standard deviation of the Gaussian noise added to each point
+    train_share: float = 0.7  # the rest is the test set
+    seed: int = 0  # fixes the points and the split
+
+    def validate(self) -> None:
+        if not 20 <= self.points <= 20_000:
+            raise PlaygroundError(f"toy points = {self.points} is not allowed: use 20 to 20000 points")
+        if not 0 <= self.noise <= 2:
+            raise PlaygroundError(f"toy noise = {self.noise} is not allowed: use 0 to 2")
+        if not 0.1 <= self.train_share <= 0.9:
+            raise PlaygroundError(f"toy train share = {self.train_share} is not allowed: use 0.1 to 0.9")
+
+
+def _points(kind: str, n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_blobs, make_circles, make_moons
+
+    seed = int(rng.integers(2**31))
+    if kind == "circles":
+        return make_circles(n, noise=noise, factor=0.5, random_state=seed)
+    if kind == "moons":
+        return make_moons(n, noise=noise, random_state=seed)
+    if kind == "gaussians":
+        return make_blobs(n, centers=[(-1, -1), (1, 1)], cluster_std=0.4 + 2 * noise, random_state=seed)
+    if kind == "xor":
+        x = rng.uniform(-1, 1, size=(n, 2))
+        y = (x[:, 0] * x[:, 1] > 0).astype(int)
+        return x + rng.normal(0, noise, size=x.shape), y
+    # spiral: two interleaved arms, r growing with the angle
+    y = np.arange(n) % 2
+    t = rng.uniform(0.25, 1, size=n) * 3 * np.pi
+    x = np.stack([t * np.cos(t + np.pi * y), t * np.sin(t + np.pi * y)], axis=1) / (3 * np.pi)
+    return x + rng.normal(0, noise / 2, size=x.shape), y
+
+
+def generate(kind: str, params: ToyParams) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x_train float32 [N, 2], y_train int64 [N], x_test, y_test)."""
+    if kind not in TOY_SETS:
+        raise PlaygroundError(f"unknown toy set '{kind}': choose one of {', '.join(TOY_SETS)}")
+    params.validate()
+    rng = np.random.default_rng(params.seed)
+    x, y = _points(kind, params.points, params.noise, rng)
+    order = rng.permutation(len(x))
+    x, y = torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.int64)
+    n_train = int(round(params.train_share * len(x)))
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
