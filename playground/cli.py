@@ -74,19 +74,14 @@ def cmd_prepare(args) -> int:
 def train_config(args):
     from playground.train import TrainConfig
 
-    return TrainConfig(
-        dataset=args.dataset,
-        model=args.model,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        loss=args.loss,
-        seed=args.seed,
-        train_limit=args.train_limit,
-        test_limit=args.test_limit,
-        device=args.device,
-    )
+    return TrainConfig(**{name: getattr(args, name) for name in TRAIN_FLAGS})
+
+
+TRAIN_FLAGS = (
+    "dataset", "model", "lr", "epochs", "batch_size", "optimizer", "momentum", "nesterov", "weight_decay",
+    "scheduler", "step_size", "gamma", "loss", "label_smoothing", "normalize", "augment", "val_split", "val_seed",
+    "early_stopping", "seed", "train_limit", "test_limit", "toy_points", "toy_noise", "toy_train_share", "toy_seed", "device",
+)
 
 
 def cmd_train(args) -> int:
@@ -193,20 +188,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    from playground import specs, train
+    from playground import augment, datasets, optim, specs, train
 
-    defaults = train.TrainConfig()
-    p.add_argument("--dataset", default=defaults.dataset, help="a dataset name (see `datasets`)")
+    d = train.TrainConfig()
+    p.add_argument("--dataset", default=d.dataset, metavar="NAME", help=f"one of {', '.join(datasets.REGISTRY)}")
     p.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
-    p.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
-    p.add_argument("--epochs", type=int, default=defaults.epochs)
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--optimizer", default=defaults.optimizer, choices=train.OPTIMIZERS)
-    p.add_argument("--loss", default=defaults.loss, choices=train.LOSSES)
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
-    p.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
-    p.add_argument("--device", default=defaults.device, choices=train.DEVICES)
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (the start of the schedule)")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    o = p.add_argument_group("optimizer and schedule")
+    o.add_argument("--optimizer", default=d.optimizer, choices=optim.OPTIMIZERS)
+    o.add_argument("--momentum", type=float, default=d.momentum, help="SGD and RMSprop, e.g. 0.9")
+    o.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD with --momentum)")
+    o.add_argument("--weight-decay", type=float, default=d.weight_decay, help="e.g. 5e-4")
+    o.add_argument("--scheduler", default=d.scheduler, choices=optim.SCHEDULERS, help="lr schedule, stepped after every epoch")
+    o.add_argument("--step-size", type=int, default=d.step_size, help="step schedule: epochs between steps")
+    o.add_argument("--gamma", type=float, default=d.gamma, help="step/exponential schedules: lr factor")
+    l = p.add_argument_group("loss and data")
+    l.add_argument("--loss", default=d.loss, choices=optim.LOSSES, help="mse: squared error of the softmax output against one-hot targets")
+    l.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    l.add_argument("--normalize", default=d.normalize, choices=augment.NORMALIZATIONS, help="standardize uses training-split statistics")
+    l.add_argument("--augment", default=d.augment, help=f"comma list, training batches only: {', '.join(augment.AUGMENTATIONS)}")
+    l.add_argument("--val-split", type=float, default=d.val_split, help="share of the training images held out, e.g. 0.1")
+    l.add_argument("--val-seed", type=int, default=d.val_seed)
+    l.add_argument("--early-stopping", type=int, default=d.early_stopping, metavar="PATIENCE", help="epochs without a better validation loss (needs --val-split)")
+    l.add_argument("--seed", type=int, default=d.seed)
+    l.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    l.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
+    t = p.add_argument_group("toy 2D sets")
+    t.add_argument("--toy-points", type=int, default=d.toy_points)
+    t.add_argument("--toy-noise", type=float, default=d.toy_noise)
+    t.add_argument("--toy-train-share", type=float, default=d.toy_train_share)
+    t.add_argument("--toy-seed", type=int, default=d.toy_seed)
+    p.add_argument("--device", default=d.device, choices=train.DEVICES)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS epochs (
     test_loss REAL,
     test_accuracy REAL,
     seconds REAL,
+    lr REAL,
+    val_loss REAL,
+    val_accuracy REAL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -103,6 +106,7 @@ class RunStore:
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
+                _migrate(db)
         except (OSError, sqlite3.Error) as e:
             raise PlaygroundError(
                 f"cannot open the run store {self.path} ({e}): make its folder writable or set "
@@ -146,8 +150,9 @@ class RunStore:
 
     def add_epoch(self, run_id: int, e: EpochEvent) -> None:
         self._write(
-            "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds),
+            "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds, e.lr, e.val_loss, e.val_accuracy),
         )
 
     def finish(self, run_id: int, status: str, message: str, final: dict) -> None:
@@ -204,7 +209,7 @@ class RunStore:
         return rows[0]["loss"] if rows else None
 
     def epochs(self, run_id: int) -> list[dict]:
-        sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds FROM epochs WHERE run_id=? ORDER BY epoch"
+        sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy FROM epochs WHERE run_id=? ORDER BY epoch"
         return [dict(r) for r in self._read(sql, (run_id,))]
 
 
@@ -223,6 +228,14 @@ def _run(row: sqlite3.Row) -> Run:
         finished=row["finished"],
         final=json.loads(row["final"]) if row["final"] else {},
     )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns a store made by an older version lacks."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(epochs)")}
+    for column in ("lr", "val_loss", "val_accuracy"):
+        if column not in have:
+            db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
 
 
 def _sweep(row: sqlite3.Row) -> dict:

@@ -7,81 +7,24 @@ of a per-sample DataLoader. It yields events and never prints; callers store or 
 
 from __future__ import annotations
 
-import hashlib
-import json
+import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 import torch
 from torch import nn
 
-from playground import datasets, specs
+from playground import datasets
+from playground.augment import Augmenter, Normalizer, unit
+from playground.config import DEVICES, TrainConfig
 from playground.errors import PlaygroundError
-from playground.models import build_model, check_size, preview_model
+from playground.models import build_model
+from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS, Loss, make_optimizer, make_scheduler
 
-OPTIMIZERS = ("sgd",)
-LOSSES = ("cross-entropy",)
-DEVICES = ("auto", "cpu", "cuda", "mps")
+__all__ = ["TrainConfig", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "train", "evaluate", "resolve_device"]
 GRAD_EVERY_STEP_UNTIL = 100  # gradient statistics at every step up to here, then every 10th
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    dataset: str = datasets.DEFAULT_DATASET  # registry name, see playground.datasets
-    model: str = specs.PRESETS[specs.DEFAULT_PRESET].spec  # layer spec or preset name
-    lr: float = 0.1  # learning rate, > 0
-    epochs: int = 5  # full passes over the training images
-    batch_size: int = 64  # images per optimizer step
-    optimizer: str = "sgd"  # one of OPTIMIZERS
-    loss: str = "cross-entropy"  # one of LOSSES
-    seed: int = 0  # fixes initial weights and batch order: same seed, same twins
-    train_limit: int = 0  # train on the first N training images only (0 = all)
-    test_limit: int = 0  # evaluate on the first N test images only (0 = all)
-    device: str = "auto"  # auto picks cuda, then mps, then cpu; not part of the cache key
-
-    def __post_init__(self):
-        # Canonical spec text, so "FC512,ReLU" and "fc512 relu" are one config (and one cache entry).
-        object.__setattr__(self, "model", specs.resolve(self.model))
-        self.validate()
-
-    def validate(self) -> None:
-        datasets.info(self.dataset)
-        checks = [
-            ("lr", isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 100, "a number above 0 and at most 100"),
-            ("epochs", isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, "a whole number from 1 to 1000"),
-            ("batch_size", isinstance(self.batch_size, int) and 1 <= self.batch_size <= 100_000, "a whole number from 1 to 100000"),
-            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
-            ("loss", self.loss in LOSSES, f"one of {', '.join(LOSSES)}"),
-            ("seed", isinstance(self.seed, int) and 0 <= self.seed < 2**31, "a whole number from 0 to 2147483647"),
-            ("train_limit", isinstance(self.train_limit, int) and self.train_limit >= 0, "0 (all) or a positive number of images"),
-            ("test_limit", isinstance(self.test_limit, int) and self.test_limit >= 0, "0 (all) or a positive number of images"),
-            ("device", self.device in DEVICES, f"one of {', '.join(DEVICES)}"),
-        ]
-        for name, ok, allowed in checks:
-            if not ok:
-                raise PlaygroundError(f"{name} = {getattr(self, name)!r} is not allowed: {name} must be {allowed}")
-
-    def check_model(self) -> None:
-        """Raise PlaygroundError if the spec does not fit this dataset's images (metadata only)."""
-        meta = datasets.info(self.dataset)
-        check_size(preview_model(self.model, meta.input_shape, meta.num_classes))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-    @property
-    def key(self) -> str:
-        """Cache key: every field but the device (the same experiment on another device is the same run)."""
-        d = self.to_dict()
-        d.pop("device")
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -125,6 +68,9 @@ class EpochEvent:
     test_loss: float
     test_accuracy: float
     seconds: float  # wall time of the epoch, training and evaluation
+    lr: Optional[float] = None  # the learning rate used during this epoch
+    val_loss: Optional[float] = None  # on the held-out validation split, if any
+    val_accuracy: Optional[float] = None
 
 
 @dataclass
@@ -132,25 +78,21 @@ class EndEvent:
     status: str  # completed | diverged | stopped
     message: str
     final: dict = field(default_factory=dict)
+    model: Optional[nn.Module] = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
 
 
 Event = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
 
 
-def to_float(x: torch.Tensor) -> torch.Tensor:
-    """uint8 images [N, C, H, W] -> float32 in [0, 1]."""
-    return x.float().div_(255)
-
-
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) of model on uint8 images x and labels y."""
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable, loss_fn: Loss, batch_size: int = 1000) -> tuple[float, float]:
+    """(mean loss, accuracy) of model on stored inputs x (prepared by prep) and labels y."""
     model.eval()
     loss_sum, correct = 0.0, 0
     for i in range(0, len(x), batch_size):
-        logits = model(to_float(x[i : i + batch_size]))
+        logits = model(prep(x[i : i + batch_size]))
         yb = y[i : i + batch_size]
-        loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+        loss_sum += loss_fn(logits, yb, reduction="sum").item()
         correct += (logits.argmax(1) == yb).sum().item()
     n = max(len(x), 1)
     return loss_sum / n, correct / n
@@ -162,17 +104,33 @@ def _grad_stats(params: list[torch.Tensor], n: int) -> tuple[float, float]:
     return total.item() / n, total_abs.item() / n
 
 
+def split_validation(n: int, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train indices, validation indices) of n training examples, both sorted."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = int(round(n * share))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
+def _metrics(e: "EpochEvent") -> dict:
+    keys = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "val_loss", "val_accuracy")
+    return {k: getattr(e, k) for k in keys if getattr(e, k) is not None}
+
+
 def train(
     config: TrainConfig,
     data: Optional[datasets.Dataset] = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     """Train config's model, yielding StartEvent, StepEvents, EpochEvents and one EndEvent."""
-    ds = data or datasets.load(config.dataset)
+    meta = datasets.info(config.dataset)
+    ds = data or datasets.load(config.dataset, toy_params=config.toy_params if meta.is_toy else None)
     device = resolve_device(config.device)
     n_train = config.train_limit or len(ds.x_train)
     n_test = config.test_limit or len(ds.x_test)
-    x_train, y_train = ds.x_train[:n_train].to(device), ds.y_train[:n_train].to(device)
+    x_all, y_all = ds.x_train[:n_train], ds.y_train[:n_train]
+    train_idx, val_idx = split_validation(len(x_all), config.val_split, config.val_seed)
+    x_train, y_train = x_all[train_idx].to(device), y_all[train_idx].to(device)
+    x_val, y_val = x_all[val_idx].to(device), y_all[val_idx].to(device)
     x_test, y_test = ds.x_test[:n_test].to(device), ds.y_test[:n_test].to(device)
     if config.batch_size > len(x_train):
         raise PlaygroundError(
@@ -181,29 +139,41 @@ def train(
         )
 
     config.check_model()  # shapes and size, before any weight is allocated
+    normalize = Normalizer.fit(config.normalize, x_train)  # training split only
+    augment = Augmenter(config.augment, torch.Generator(device=device).manual_seed(config.seed + 1))
+
+    def prep(x: torch.Tensor, training: bool = False) -> torch.Tensor:
+        u = unit(x)
+        return normalize(augment(u) if training and augment else u)
+
     torch.manual_seed(config.seed)  # initial weights (and dropout masks)
     order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model
-    model = build_model(config.model, ds.info.input_shape, ds.info.num_classes).to(device)
+    model = build_model(config.model, meta.input_shape, meta.num_classes).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     n_params = sum(p.numel() for p in params)
-    optimizer = torch.optim.SGD(params, lr=config.lr)
-    loss_fn = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(params, config)
+    scheduler = make_scheduler(optimizer, config)
+    loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
 
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     yield StartEvent(n_params, str(device), steps_per_epoch, steps_per_epoch * config.epochs, len(x_train), len(x_test))
 
     step, last = 0, None
+    best: Optional[tuple[float, dict, dict]] = None  # (val loss, metrics, weights) of the best epoch
+    waited = 0
+    extra = {"normalization": normalize.describe(), "validation_size": len(x_val)}
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
+        lr_now = optimizer.param_groups[0]["lr"]
         model.train()
         perm = torch.randperm(len(x_train), generator=order).to(device)
         loss_sum, correct = 0.0, 0
         for i in range(0, len(x_train), config.batch_size):
             if should_stop():
-                yield EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", last or {})
+                yield EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", (last or {}) | extra)
                 return
             idx = perm[i : i + config.batch_size]
-            xb, yb = to_float(x_train[idx]), y_train[idx]
+            xb, yb = prep(x_train[idx], training=True), y_train[idx]
             logits = model(xb)
             loss = loss_fn(logits, yb)
             optimizer.zero_grad(set_to_none=True)
@@ -216,7 +186,7 @@ def train(
                     "diverged",
                     f"the loss became {loss_value} at step {step} (epoch {epoch}): the run diverged. "
                     f"The learning rate {config.lr:g} is probably too high; try {config.lr / 10:g}.",
-                    last or {},
+                    (last or {}) | extra,
                 )
                 return
             event = StepEvent(step, epoch, loss_value)
@@ -226,11 +196,33 @@ def train(
             loss_sum += loss_value * len(yb)
             correct += (logits.argmax(1) == yb).sum().item()
             yield event
-        test_loss, test_accuracy = evaluate(model, x_test, y_test)
-        e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0)
-        last = {k: getattr(e, k) for k in ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy")}
+        test_loss, test_accuracy = evaluate(model, x_test, y_test, prep, loss_fn)
+        val_loss, val_accuracy = evaluate(model, x_val, y_val, prep, loss_fn) if len(x_val) else (None, None)
+        e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0, lr_now, val_loss, val_accuracy)
+        last = _metrics(e)
         yield e
+        if scheduler is not None:
+            scheduler.step()
         if not math.isfinite(test_loss):
-            yield EndEvent("diverged", f"the test loss became {test_loss} after epoch {epoch}: the run diverged; lower the learning rate.", last)
+            yield EndEvent("diverged", f"the test loss became {test_loss} after epoch {epoch}: the run diverged; lower the learning rate.", last | extra)
             return
-    yield EndEvent("completed", f"trained {config.epochs} epoch(s)", last or {})
+        if config.early_stopping and val_loss is not None:
+            if best is None or val_loss < best[0]:
+                best, waited = (val_loss, last, copy.deepcopy(model.state_dict())), 0
+            else:
+                waited += 1
+            if waited >= config.early_stopping:
+                model.load_state_dict(best[2])
+                yield EndEvent(
+                    "completed",
+                    f"early stopping after epoch {epoch}: the validation loss had not improved for {waited} epoch(s); "
+                    f"restored the best weights, from epoch {best[1]['epoch']}",
+                    best[1] | extra | {"best_epoch": best[1]["epoch"], "stopped_at": epoch},
+                    model,
+                )
+                return
+    if best is not None:  # early stopping on, never triggered: still report (and keep) the best epoch
+        model.load_state_dict(best[2])
+        yield EndEvent("completed", f"trained {config.epochs} epoch(s); the best validation loss was at epoch {best[1]['epoch']}", best[1] | extra | {"best_epoch": best[1]["epoch"]}, model)
+        return
+    yield EndEvent("completed", f"trained {config.epochs} epoch(s)", (last or {}) | extra, model)

@@ -1,0 +1,53 @@
+"""Optimizers, learning-rate schedules and losses, built from a TrainConfig."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULERS = ("none", "step", "exponential", "cosine")
+LOSSES = ("cross-entropy", "mse")
+LOSS_TEXT = {
+    "cross-entropy": "cross-entropy of the softmax output",
+    "mse": "mean squared error between the softmax output and the one-hot target (MSE for classification)",
+}
+
+
+def make_optimizer(params: list[torch.Tensor], config) -> torch.optim.Optimizer:
+    lr, wd = config.lr, config.weight_decay
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=wd)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    return torch.optim.RMSprop(params, lr=lr, momentum=config.momentum, weight_decay=wd)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config):
+    """A schedule stepped once per epoch, or None."""
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    if config.scheduler == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.gamma)
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    return None
+
+
+class Loss(nn.Module):
+    """logits [N, classes], labels [N] -> mean loss (reduction='sum' for evaluation)."""
+
+    def __init__(self, kind: str, num_classes: int, label_smoothing: float = 0.0):
+        super().__init__()
+        self.kind, self.num_classes, self.smoothing = kind, num_classes, label_smoothing
+
+    def forward(self, logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        if self.kind == "cross-entropy":
+            return F.cross_entropy(logits, y, label_smoothing=self.smoothing, reduction=reduction)
+        target = F.one_hot(y, self.num_classes).float()
+        target = target * (1 - self.smoothing) + self.smoothing / self.num_classes
+        per_example = F.mse_loss(logits.softmax(dim=1), target, reduction="none").mean(dim=1)
+        return per_example.sum() if reduction == "sum" else per_example.mean()
