@@ -12,6 +12,7 @@ page = st.navigation(
         st.Page("app_pages/data.py", title="Data", icon=":material/image:", url_path="data"),
         st.Page("app_pages/model.py", title="Model", icon=":material/account_tree:", url_path="model"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        st.Page("app_pages/toy.py", title="Toy 2D", icon=":material/scatter_plot:", url_path="toy"),
         st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
         st.Page("app_pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
         st.Page("app_pages/conv.py", title="Conv arithmetic", icon=":material/calculate:", url_path="conv"),

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from playground import datasets
+from playground import augment, datasets
 from playground.ui import charts
-from playground.ui.data import dataset_or_stop, image_array
+from playground.ui.data import augmentation_preview, dataset_or_stop, image_array, normalisation_stats
 from playground.ui.state import set_defaults
 
 name = st.session_state.dataset
@@ -12,6 +12,13 @@ meta = datasets.info(name)
 st.title(f"Data: {meta.title}")
 st.caption(meta.description)
 ds = dataset_or_stop(name)
+if meta.is_toy:
+    st.altair_chart(charts.toy_points(ds), width="stretch")
+    st.markdown(
+        f"- {len(ds.x_train):,} training and {len(ds.x_test):,} test points; one point has shape **[2]** (x, y), "
+        f"a batch of 32 has shape **[32, 2]**.\n- Change their number, noise and split on the **Toy 2D** page."
+    )
+    st.stop()
 C, H, W = meta.input_shape
 
 st.subheader("Three training images of different classes")
@@ -25,7 +32,7 @@ st.markdown(
     f"""
 - One training image has shape **[{C}, {H}, {W}]** (channels, height, width): {C * H * W:,} numbers.
 - A batch of {batch} images has shape **[{batch}, {C}, {H}, {W}]** (N, C, H, W); its labels have shape **[{batch}]**.
-- Stored as whole tensors: `x_train` **{list(ds.x_train.shape)}** of uint8 pixels 0-255 (divided by 255 for training),
+- Stored as whole tensors: `x_train` **{list(ds.x_train.shape)}** of uint8 pixels 0-255 (divided by 255 for training, by default),
   `y_train` **{list(ds.y_train.shape)}**, `x_test` **{list(ds.x_test.shape)}**.
 - Read from `{ds.source}`.
 """
@@ -42,6 +49,28 @@ st.image(
     [image_array(ds.x_train[i], 3) for i in indices],
     caption=[f"#{i} {meta.classes[int(ds.y_train[i])]}" for i in indices],
     width=84,
+)
+
+st.subheader("Augmentation: the same images, as training may see them")
+st.caption("Augmentation changes training batches only, each image with its own random draw; validation and test images are never changed.")
+allowed = [a for a in augment.AUGMENTATIONS if a != "color" or C == 3]
+set_defaults(preview_augment=[a for a in ("flip", "crop") if a in allowed], preview_seed=0)
+c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+names = c1.multiselect("Augmentations", allowed, key="preview_augment", format_func=lambda a: f"{a}: {augment.AUGMENTATION_TEXT[a]}")
+if c2.button("Draw again", icon=":material/casino:"):
+    st.session_state.preview_seed += 1
+sample = datasets.sample_indices(ds.y_train, 8)
+original, augmented = augmentation_preview(ds, sample, ",".join(names), st.session_state.preview_seed)
+st.image(original, caption=[f"#{i} original" for i in sample], width=84)
+st.image(augmented, caption=[f"#{i} augmented" for i in sample], width=84)
+
+st.subheader("Normalisation")
+mean, std = normalisation_stats(name, str(ds.source))
+st.markdown(
+    f"Per-channel statistics of the {len(ds.x_train):,} training images, on the [0, 1] scale: "
+    f"mean **{', '.join(f'{m:.4f}' for m in mean)}**, standard deviation **{', '.join(f'{s:.4f}' for s in std)}**. "
+    "*Standardize* on the Train page subtracts this mean and divides by this deviation, computed again on the "
+    "training split of each run (without its validation images), never on test data."
 )
 
 st.subheader("Class balance")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from playground import datasets
 from playground.errors import PlaygroundError
-from playground.params import anatomy
+from playground.params import anatomy, collapsed_linear
 from playground.ui import anatomy_view
 from playground.ui.model_builder import model_builder, module_text
 from playground.ui.state import set_defaults
@@ -39,6 +39,18 @@ try:
     table = anatomy(spec, input_shape, num_classes)
 except PlaygroundError:  # already shown by the builder; nothing to count
     st.stop()
+
+collapsed = collapsed_linear(spec, input_shape, num_classes)
+if collapsed:
+    layers, n, worked = collapsed
+    st.info(
+        f"**No non-linearity.** Without an activation (or max-pooling) between them, these {layers} weight layers are "
+        f"all affine maps, and a composition of affine maps is one affine map: the whole network computes the same kind "
+        f"of function as a single Linear layer from the input to the classes, which has {worked} parameters, against "
+        f"{table.trainable_params:,} here. The extra layers add parameters, not expressive power; add an activation "
+        "to let depth pay off.",
+        icon=":material/linear_scale:",
+    )
 
 st.subheader("Layer by layer")
 quiz = st.toggle("Predict first: hide the counts and check my own", key="quiz_mode")

@@ -171,3 +171,9 @@ def rotation_theta(angle: torch.Tensor, H: int, W: int) -> torch.Tensor:
     cos, sin = torch.cos(angle), torch.sin(angle)
     zero = torch.zeros_like(angle)
     return torch.stack([torch.stack([cos, -sin * H / W, zero], 1), torch.stack([sin * W / H, cos, zero], 1)], 1)
+
+
+def preview(x: torch.Tensor, names: str, seed: int = 0) -> torch.Tensor:
+    """Augmented copies of uint8 images [N, C, H, W], as uint8 (what the Data page shows)."""
+    out = Augmenter(names, torch.Generator().manual_seed(seed))(unit(x))
+    return (out * 255).round().clamp(0, 255).to(torch.uint8)

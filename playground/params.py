@@ -142,3 +142,21 @@ def mark(answer: Optional[int], truth: int) -> Optional[bool]:
     """True/False for an answer, None for no answer."""
     return None if answer is None else answer == truth
 
+
+
+LINEAR_KINDS = ("fc", "conv", "avgpool", "bn", "drop")  # affine maps (batch norm and dropout at evaluation)
+
+
+def collapsed_linear(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
+    """If the spec has no non-linearity, every layer is affine and the whole stack is one affine
+    map from the inputs to the classes: (layers, its parameter count, the worked count); else None."""
+    from playground.specs import parse
+
+    layers = parse(spec) if isinstance(spec, str) else spec
+    if not layers or any(layer.kind not in LINEAR_KINDS for layer in layers):
+        return None
+    n_in = 1
+    for d in input_shape:
+        n_in *= d
+    n = (n_in + 1) * num_classes
+    return sum(layer.kind in ("fc", "conv") for layer in layers) + 1, n, f"({n_in} + 1)*{num_classes} = {n:,}"

@@ -15,7 +15,9 @@ from typing import Any, Callable, Optional
 
 from playground import blocks, specs
 from playground.errors import PlaygroundError
-from playground.train import LOSSES, OPTIMIZERS, TrainConfig
+from playground.augment import AUGMENTATIONS, NORMALIZATIONS
+from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS
+from playground.train import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,21 @@ def _probability(text: str) -> float:
     if not 0 <= v < 1:
         raise ValueError(f"{text} is not a probability from 0 up to (not including) 1")
     return v
+
+
+def _fraction(text: str) -> float:
+    v = float(text)
+    if not 0 <= v < 1:
+        raise ValueError(f"{text} is not a number from 0 up to (not including) 1")
+    return v
+
+
+def _augment_value(text: str) -> str:
+    names = [t.strip().lower() for t in text.replace(" ", ",").split(",") if t.strip() and t.strip().lower() != "none"]
+    bad = [n for n in names if n not in AUGMENTATIONS]
+    if bad:
+        raise ValueError(f"'{bad[0]}' is not one of none, {', '.join(AUGMENTATIONS)}")
+    return ",".join(n for n in AUGMENTATIONS if n in names)
 
 
 def _on_off(text: str) -> bool:
@@ -109,8 +126,14 @@ SETTINGS: dict[str, Setting] = {
         Setting("batch_size", "batch size", "1, 4, 1000", _whole, lambda c, v: replace(c, batch_size=v)),
         Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";"),
         Setting("epochs", "epochs", "1, 5, 10", _whole, lambda c, v: replace(c, epochs=v)),
-        Setting("optimizer", "optimizer", ", ".join(OPTIMIZERS), _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v)),
+        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v, nesterov=False)),
+        Setting("momentum", "momentum", "0, 0.5, 0.9", _fraction, lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
+        Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _fraction, lambda c, v: replace(c, weight_decay=v)),
+        Setting("scheduler", "lr schedule", "none, step, cosine", _choice(SCHEDULERS), lambda c, v: replace(c, scheduler=v)),
         Setting("loss", "loss", ", ".join(LOSSES), _choice(LOSSES), lambda c, v: replace(c, loss=v)),
+        Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _fraction, lambda c, v: replace(c, label_smoothing=v)),
+        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _choice(NORMALIZATIONS), lambda c, v: replace(c, normalize=v)),
+        Setting("augment", "augmentation", "none; flip; flip,crop", _augment_value, lambda c, v: replace(c, augment=v), separator=";"),
         Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation),
         Setting("dropout", "dropout", "0, 0.25, 0.5", _probability, _set_dropout),
         Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm),
@@ -150,6 +173,8 @@ def label(setting: str, value: Any) -> str:
         return next((n for n in specs.PRESETS if specs.resolve(n) == value), value or "(linear)")
     if setting == "batchnorm":
         return "on" if value else "off"
+    if setting == "augment":
+        return value or "none"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -71,6 +71,8 @@ class EpochEvent:
     lr: Optional[float] = None  # the learning rate used during this epoch
     val_loss: Optional[float] = None  # on the held-out validation split, if any
     val_accuracy: Optional[float] = None
+    # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
+    predict: Optional[Callable[[torch.Tensor], torch.Tensor]] = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -155,6 +157,11 @@ def train(
     scheduler = make_scheduler(optimizer, config)
     loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
 
+    @torch.no_grad()
+    def predict(x: torch.Tensor) -> torch.Tensor:
+        model.eval()
+        return model(prep(x.to(device))).softmax(dim=1).cpu()
+
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     yield StartEvent(n_params, str(device), steps_per_epoch, steps_per_epoch * config.epochs, len(x_train), len(x_test))
 
@@ -198,7 +205,7 @@ def train(
             yield event
         test_loss, test_accuracy = evaluate(model, x_test, y_test, prep, loss_fn)
         val_loss, val_accuracy = evaluate(model, x_val, y_val, prep, loss_fn) if len(x_val) else (None, None)
-        e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0, lr_now, val_loss, val_accuracy)
+        e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0, lr_now, val_loss, val_accuracy, predict)
         last = _metrics(e)
         yield e
         if scheduler is not None:

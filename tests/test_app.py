@@ -37,11 +37,25 @@ def test_data_page(tiny_home):
     assert grid and all("Trouser" in img.caption for img in grid)
 
 
-def test_data_page_without_data_offers_the_download(home):
-    at = app().switch_page("app_pages/data.py").run()
-    assert not at.exception
+def test_without_fashion_mnist_the_app_opens_on_an_offline_set(home):
+    at = app()
+    assert at.selectbox(key="dataset").value == "mnist-5k" and not at.exception
+    assert "Fashion-MNIST is not on this machine" in at.sidebar.info[0].value
+    at.switch_page("app_pages/data.py").run()
+    assert at.title[0].value == "Data: MNIST 5k (offline)" and len(at.get("image")) >= 3
+    at.selectbox(key="dataset").set_value("fashion-mnist").run()
     assert "apt-get install dataset-fashion-mnist" in at.warning[0].value
-    assert at.button[0].label.startswith("Download Fashion-MNIST")
+    assert at.button[0].label.startswith("Download Fashion-MNIST now (needs internet, about 30 MB)")
+
+
+def test_cifar10_offline_says_how_to_get_it_and_other_pages_work(home):
+    at = app().switch_page("app_pages/data.py").run()
+    at.selectbox(key="dataset").set_value("cifar10").run()
+    assert not at.exception and "must be downloaded once (170 MB)" in at.warning[0].value
+    assert at.button[0].label.startswith("Download CIFAR-10 now")
+    at.switch_page("app_pages/model.py").run()  # metadata only: the layer table needs no files
+    at.selectbox(key="preset").set_value("lenet").run()
+    assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "62,006"
 
 
 def test_train_page_trains_live_and_then_serves_the_cache(tiny_home):

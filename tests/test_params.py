@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from playground import datasets, specs
 from playground.errors import PlaygroundError
 from playground.models import build_model
-from playground.params import anatomy, parse_count
+from playground.params import anatomy, collapsed_linear, parse_count
 from playground.shapes import plan
 
 SHAPES = sorted({d.input_shape for d in datasets.REGISTRY.values()} | {(1, 28, 28), (3, 32, 32), (1, 8, 8), (3, 64, 48)})
@@ -133,3 +133,20 @@ def test_json_shape():
     assert set(d["layers"][0]) >= {"layer", "output_shape", "params", "formula", "worked"}
     assert d["total_params"] == d["trainable_params"] == sum(r["params"] for r in d["layers"])
     assert re.fullmatch(r"\(3\*3\*1 \+ 1\)\*2 = 20", d["layers"][0]["worked"])
+
+
+def test_a_stack_without_non_linearity_collapses_to_one_linear_map():
+    layers, n, worked = collapsed_linear("fc120 fc84", (3, 32, 32), 10)
+    assert (layers, n, worked) == (3, 30_730, "(3072 + 1)*10 = 30,730")
+    assert anatomy("fc120 fc84", (3, 32, 32), 10).trainable_params == 379_774
+    assert collapsed_linear("fc120 relu fc84", (3, 32, 32), 10) is None
+    assert collapsed_linear("conv4 pool2 fc8", (1, 28, 28), 10) is None  # max-pooling is not linear
+    assert collapsed_linear("", (1, 28, 28), 10) is None  # already one layer
+    # the collapse is real: the product of the weight matrices is one matrix of that size
+    import torch
+
+    model = build_model("fc120 fc84", (3, 32, 32), 10).eval()
+    x = torch.randn(5, 3, 32, 32)
+    W = model[3].weight @ model[2].weight @ model[1].weight
+    b = model[3].weight @ (model[2].weight @ model[1].bias + model[2].bias) + model[3].bias
+    assert torch.allclose(model(x), x.flatten(1) @ W.T + b, atol=1e-4)

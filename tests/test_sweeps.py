@@ -52,7 +52,7 @@ def test_spec_settings_edit_the_model():
         ("batch_size", "2.5", "not a whole number"),
         ("activation", "relu, swish", "'swish' is not one of"),
         ("model", "base; fc8 conv4", None),  # parses; refused when the members are made
-        ("momentum", "0.9", "cannot sweep 'momentum'"),
+        ("dilation", "2", "cannot sweep 'dilation'"),
     ],
 )
 def test_bad_values_are_explained(setting, text, message):

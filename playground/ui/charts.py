@@ -7,16 +7,24 @@ import math
 import altair as alt
 import pandas as pd
 
-SPLIT_COLORS = alt.Scale(domain=["train", "test"], range=["#1f77b4", "#ff7f0e"])
+SPLIT_COLORS = alt.Scale(domain=["train", "validation", "test"], range=["#1f77b4", "#2ca02c", "#ff7f0e"])
+SPLIT_KEYS = {"train": "train", "validation": "val", "test": "test"}
+
+
+def _split_scale(df: pd.DataFrame) -> alt.Scale:
+    """Train, validation and test colours, for the splits the data has."""
+    present = [s for s in SPLIT_KEYS if s in set(df["split"])] or ["train", "test"]
+    colours = dict(zip(SPLIT_COLORS.domain, SPLIT_COLORS.range))
+    return alt.Scale(domain=present, range=[colours[s] for s in present])
 
 
 def _long(epochs: list[dict], metric: str) -> pd.DataFrame:
     """Per-epoch rows -> one row per (epoch, split) for train_<metric> and test_<metric>."""
     rows = [
-        {"epoch": e["epoch"], "split": split, metric: e[f"{split}_{metric}"]}
+        {"epoch": e["epoch"], "split": split, metric: e[f"{key}_{metric}"]}
         for e in epochs
-        for split in ("train", "test")
-        if e[f"{split}_{metric}"] is not None
+        for split, key in SPLIT_KEYS.items()
+        if e.get(f"{key}_{metric}") is not None
     ]
     return pd.DataFrame(rows, columns=["epoch", "split", metric])
 
@@ -51,7 +59,7 @@ def epoch_metric(epochs: list[dict], metric: str) -> alt.Chart:
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
             y=y,
-            color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
+            color=alt.Color("split:N", scale=_split_scale(df), title=None),
             tooltip=["epoch:Q", "split:N", alt.Tooltip(f"{metric}:Q", format=fmt)],
         )
         .properties(title=f"{metric.capitalize()} per epoch", height=260)
@@ -76,6 +84,20 @@ def gradient(steps: list[dict], column: str, title: str) -> alt.Chart:
     )
 
 
+def learning_rate(epochs: list[dict], scheduler: str) -> alt.Chart:
+    df = pd.DataFrame([e for e in epochs if e.get("lr") is not None], columns=["epoch", "lr"])
+    return (
+        alt.Chart(df)
+        .mark_line(point=True, color="#9467bd")
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("lr:Q", title="learning rate", axis=alt.Axis(format=".1e")),
+            tooltip=["epoch:Q", alt.Tooltip("lr:Q", format=".2e")],
+        )
+        .properties(title=f"Learning rate per epoch ({scheduler} schedule)", height=220)
+    )
+
+
 def class_counts(classes: tuple[str, ...], train: list[int], test: list[int]) -> alt.Chart:
     df = pd.DataFrame(
         [{"class": c, "split": "train", "images": n} for c, n in zip(classes, train)]
@@ -88,8 +110,67 @@ def class_counts(classes: tuple[str, ...], train: list[int], test: list[int]) ->
             x=alt.X("class:N", sort=list(classes), title=None, axis=alt.Axis(labelAngle=-40)),
             xOffset="split:N",
             y=alt.Y("images:Q", title="images"),
-            color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
+            color=alt.Color("split:N", scale=alt.Scale(domain=["train", "test"], range=["#1f77b4", "#ff7f0e"]), title=None),
             tooltip=["class:N", "split:N", "images:Q"],
         )
         .properties(title="Images per class", height=280)
     )
+
+
+CLASS_COLORS = alt.Scale(domain=["class 0", "class 1"], range=["#f28e2b", "#4e79a7"])
+
+
+def _points_frame(ds) -> pd.DataFrame:
+    rows = []
+    for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
+        rows += [{"x": float(a), "y": float(b), "class": f"class {int(c)}", "split": split} for (a, b), c in zip(x.tolist(), y.tolist())]
+    return pd.DataFrame(rows, columns=["x", "y", "class", "split"])
+
+
+def toy_points(ds, title: str = "Training and test points") -> alt.Chart:
+    """Train points filled, test points hollow, one colour per class."""
+    return (
+        alt.Chart(_points_frame(ds))
+        .mark_point(size=36, filled=True)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(zero=False)),
+            y=alt.Y("y:Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("class:N", scale=CLASS_COLORS, title=None),
+            shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "triangle-up"]), title=None),
+            tooltip=["split:N", "class:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")],
+        )
+        .properties(title=title, height=380)
+    )
+
+
+def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> alt.LayerChart:
+    """P(class 1) over the plane as a heatmap (orange = class 0, blue = class 1), the points on top."""
+    dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    gx, gy = [float(v) for v in xs], [float(v) for v in ys]
+    cells = pd.DataFrame(
+        [{"x": x - dx, "x2": x + dx, "y": y - dy, "y2": y + dy, "p": float(probability[i * len(gx) + j])} for i, y in enumerate(gy) for j, x in enumerate(gx)]
+    )
+    heat = (
+        alt.Chart(cells)
+        .mark_rect(opacity=0.55)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=[gx[0] - dx, gx[-1] + dx], nice=False), title=None),
+            x2="x2:Q",
+            y=alt.Y("y:Q", scale=alt.Scale(domain=[gy[0] - dy, gy[-1] + dy], nice=False), title=None),
+            y2="y2:Q",
+            color=alt.Color("p:Q", scale=alt.Scale(domain=[0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"]), title="P(class 1)", legend=None),
+            tooltip=[alt.Tooltip("p:Q", format=".2f", title="P(class 1)")],
+        )
+    )
+    points = (
+        alt.Chart(_points_frame(ds))
+        .mark_point(size=22, filled=True, stroke="black", strokeWidth=0.4)
+        .encode(
+            x="x:Q",
+            y="y:Q",
+            color=alt.Color("class:N", scale=CLASS_COLORS, title=None, legend=None),
+            shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "triangle-up"]), legend=None),
+            tooltip=["split:N", "class:N"],
+        )
+    )
+    return (heat + points).properties(title=title, height=height)

@@ -7,8 +7,9 @@ from typing import Optional
 import numpy as np
 import streamlit as st
 
-from playground import datasets
+from playground import augment, datasets
 from playground.errors import PlaygroundError
+from playground.toy import ToyParams
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,12 +17,27 @@ def _load(name: str, folder: str) -> datasets.Dataset:  # keyed by folder too: a
     return datasets.load(name)
 
 
+TOY_DEFAULTS = {"toy_points": 400, "toy_noise": 0.1, "toy_train_share": 0.7, "toy_seed": 0}
+
+
+def toy_params() -> ToyParams:
+    """The toy-set settings chosen on the Toy 2D page (or the defaults)."""
+    ss = st.session_state
+    return ToyParams(*(ss.get(k, v) for k, v in TOY_DEFAULTS.items()))
+
+
 def dataset_or_stop(name: str) -> datasets.Dataset:
     """The loaded dataset; if it cannot be had, say how to get it (with a download button) and stop the page."""
+    if datasets.info(name).is_toy:
+        try:
+            return datasets.load(name, toy_params=toy_params())
+        except PlaygroundError as e:
+            st.error(str(e), icon=":material/error:")
+            st.stop()
     available, _ = datasets.status(name)
     if not available:
         st.warning(datasets.how_to_get(name), icon=":material/cloud_download:")
-        if st.button(f"Download {datasets.info(name).title} now (needs internet, about 30 MB)", type="primary"):
+        if st.button(f"Download {datasets.info(name).title} now (needs internet, about {datasets.download_mb(name)} MB)", type="primary"):
             _download(name)
         st.stop()
     try:
@@ -52,3 +68,15 @@ def image_array(x, scale: int = 4) -> np.ndarray:
     a = x.numpy()
     a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
     return np.kron(a, np.ones((scale, scale) + (1,) * (a.ndim - 2), dtype=np.uint8))
+
+
+def augmentation_preview(ds: datasets.Dataset, indices: list[int], names: str, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    x = ds.x_train[indices]
+    aug = augment.preview(x, names, seed) if names else x
+    return [image_array(i, 3) for i in x], [image_array(i, 3) for i in aug]
+
+
+@st.cache_data(show_spinner=False)
+def normalisation_stats(name: str, folder: str) -> tuple[list[float], list[float]]:
+    n = augment.Normalizer.fit("standardize", _load(name, folder).x_train)
+    return n.mean.tolist(), n.std.tolist()

@@ -27,7 +27,7 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
                 "batch": r.config.batch_size,
                 "optimizer": r.config.optimizer,
                 "seed": r.config.seed,
-                "train images": r.config.train_limit or "all",
+                "train images": f"{r.config.train_limit:,}" if r.config.train_limit else "all",
                 "test accuracy": r.final.get("test_accuracy"),
                 "params": r.params,
                 "seconds": round(r.seconds, 1) if r.seconds is not None else None,

@@ -53,7 +53,10 @@ def _metrics(run: Run) -> None:
     cols = st.columns(5)
     cols[0].metric("Test accuracy", f"{f['test_accuracy']:.2%}" if "test_accuracy" in f else "-")
     cols[1].metric("Test loss", f"{f['test_loss']:.4f}" if "test_loss" in f else "-")
-    cols[2].metric("Train accuracy", f"{f['train_accuracy']:.2%}" if "train_accuracy" in f else "-")
+    if f.get("val_accuracy") is not None:
+        cols[2].metric("Validation accuracy", f"{f['val_accuracy']:.2%}", help=f"train accuracy {f['train_accuracy']:.2%}" + (f"; best epoch {f['best_epoch']}" if "best_epoch" in f else ""))
+    else:
+        cols[2].metric("Train accuracy", f"{f['train_accuracy']:.2%}" if "train_accuracy" in f else "-")
     cols[3].metric("Trainable parameters", f"{run.params:,}" if run.params else "-")
     cols[4].metric("Time", f"{run.seconds:.1f} s" if run.seconds is not None else "-")
 
@@ -77,15 +80,21 @@ def _curves(run: Run) -> None:
     right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
     left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
     right.altair_chart(charts.gradient(first, "grad_mean", f"Mean gradient dL/dw, first {GRAD_EVERY_STEP_UNTIL} steps"), width="stretch")
-    st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
+    if run.config.scheduler != "none" and epochs:
+        left.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
+        right.altair_chart(charts.learning_rate(epochs, run.config.scheduler), width="stretch")
+    else:
+        st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
     st.caption(
         "Gradients are averaged over all trainable parameters, at every step for the first 100 steps and "
-        "every 10th step after. Train metrics are running means over each epoch's batches; test metrics are "
-        "computed after each epoch in eval mode."
+        "every 10th step after. Train metrics are running means over each epoch's batches; validation and test "
+        "metrics are computed after each epoch in eval mode."
     )
+    if run.final.get("normalization"):
+        st.caption(f"Inputs: {run.final['normalization']}." + (f" Augmentation: {run.config.augment}." if run.config.augment else ""))
     if epochs:
         with st.expander("Per-epoch table"):
-            st.dataframe(pd.DataFrame(epochs).set_index("epoch"), width="stretch")
+            st.dataframe(pd.DataFrame(epochs).dropna(axis=1, how="all").set_index("epoch"), width="stretch")
 
 
 def run_panel(run_id: int) -> None:

@@ -12,7 +12,8 @@ from playground.train import resolve_device
 def render() -> str:
     """Draw the sidebar; return the chosen dataset name (also in st.session_state.dataset)."""
     names = list(datasets.REGISTRY)
-    st.session_state.setdefault("dataset", datasets.DEFAULT_DATASET)
+    if "dataset" not in st.session_state:  # Fashion-MNIST if it is here, else an offline set
+        st.session_state.dataset = datasets.default_dataset()
     with st.sidebar:
         name = st.selectbox(
             "Dataset",
@@ -22,11 +23,21 @@ def render() -> str:
             help="Every page works on this dataset.",
         )
         meta = datasets.info(name)
-        C, H, W = meta.input_shape
         available, source = datasets.status(name)
-        st.caption(f"{C}x{H}x{W} images, {meta.num_classes} classes, {meta.train_size:,} train / {meta.test_size:,} test.")
+        if meta.is_toy:
+            st.caption(f"2D points, {meta.num_classes} classes; the Toy 2D page sets their number and noise.")
+        else:
+            shape = "x".join(map(str, meta.input_shape))
+            st.caption(f"{shape} images, {meta.num_classes} classes, {meta.train_size:,} train / {meta.test_size:,} test.")
         if not available:
             st.caption(":orange[Not on this machine yet: the Data page can download it.]")
+        if not datasets.status(datasets.DEFAULT_DATASET)[0] and name != datasets.DEFAULT_DATASET:
+            st.info(
+                f"Fashion-MNIST is not on this machine, so the playground opened on {meta.title}. "
+                "To get Fashion-MNIST, choose it above and press Download (needs internet once), "
+                "or `sudo apt-get install dataset-fashion-mnist`.",
+                icon=":material/info:",
+            )
         st.divider()
         st.caption(f"Device: **{resolve_device('auto')}** · runs stored in `{playground_home()}`")
     return name

@@ -1,0 +1,86 @@
+"""Toy 2D page: an MLP learns circles, moons, XOR, spirals or two gaussians, and its decision
+regions are redrawn while it trains; classical SVM baselines on the same split."""
+
+import streamlit as st
+
+from playground import boundary, datasets, specs, toy
+from playground.errors import PlaygroundError
+from playground.ui import charts
+from playground.ui.data import TOY_DEFAULTS, toy_params
+from playground.ui.state import set_defaults
+from playground.train import TrainConfig
+
+st.title("Toy 2D")
+st.caption("What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane.")
+
+set_defaults(toy_set="circles", toy_depth=1, toy_width=8, toy_activation="tanh", toy_lr=0.03, toy_epochs=100, toy_batch=16, toy_optimizer="adam", **TOY_DEFAULTS)
+data_col, model_col = st.columns(2, gap="large")
+with data_col:
+    st.subheader("Data")
+    kind = st.selectbox("Toy set", toy.TOY_SETS, key="toy_set", format_func=lambda k: datasets.info(k).description.split(";")[0])
+    c = st.columns(2)
+    c[0].slider("Points", 40, 2000, step=20, key="toy_points")
+    c[1].slider("Noise", 0.0, 0.6, step=0.02, key="toy_noise")
+    c[0].slider("Training share", 0.3, 0.9, step=0.05, key="toy_train_share")
+    c[1].number_input("Data seed", 0, 10_000, key="toy_seed")
+with model_col:
+    st.subheader("Network")
+    c = st.columns(2)
+    depth = c[0].slider("Hidden layers", 0, 5, key="toy_depth")
+    width = c[1].slider("Units per layer", 1, 64, key="toy_width")
+    activation = c[0].selectbox("Activation", specs.ACTIVATIONS + ("none",), key="toy_activation")
+    lr = c[1].select_slider("Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], key="toy_lr")
+    epochs = c[0].slider("Epochs", 5, 500, step=5, key="toy_epochs")
+    batch = c[1].select_slider("Batch size", [1, 4, 8, 16, 32, 64, 128, 256], key="toy_batch")
+    optimizer = c[0].selectbox("Optimizer", ("adam", "sgd"), key="toy_optimizer", format_func=str.upper)
+
+spec = specs.mlp_spec(depth, width, activation)
+params = toy_params()
+try:
+    config = TrainConfig(
+        dataset=kind, model=spec, lr=lr, epochs=epochs, batch_size=batch, optimizer=optimizer,
+        toy_points=params.points, toy_noise=params.noise, toy_train_share=params.train_share, toy_seed=params.seed,
+    )
+    ds = datasets.load(kind, toy_params=params)
+    if batch > len(ds.x_train):
+        raise PlaygroundError(f"batch size {batch} is larger than the {len(ds.x_train)} training points: lower it")
+except PlaygroundError as e:
+    st.error(str(e), icon=":material/error:")
+    st.stop()
+st.code(f"{spec or '(no hidden layer: logistic regression)'}   ->   Linear(-> 2)", language=None)
+g = boundary.grid(ds, resolution=44)
+
+go = st.button("Train", type="primary", icon=":material/play_arrow:", key="toy_train")
+first_col, live_col = st.columns(2)
+if go:
+    status, live_slot = st.empty(), live_col.empty()
+    first = None
+    for item in boundary.live(config, ds, g, every=max(1, epochs // 25)):
+        if isinstance(item, boundary.Snapshot):
+            e = item.event
+            title = f"Epoch {item.epoch}: test accuracy {e.test_accuracy:.0%}"
+            if first is None:
+                first = item
+                first_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, item.probability, f"After the first epoch: test accuracy {e.test_accuracy:.0%}"), width="stretch")
+            live_slot.altair_chart(charts.decision_regions(ds, g.xs, g.ys, item.probability, title), width="stretch")
+            status.progress(item.epoch / epochs, text=f"Epoch {item.epoch} of {epochs} · train loss {e.train_loss:.4f} · test loss {e.test_loss:.4f} · test accuracy {e.test_accuracy:.1%}")
+            st.session_state.toy_result = {"config": config.key, "first": first, "last": item}
+        elif isinstance(item, boundary.EndEvent):
+            status.success(f"{item.message.capitalize()}: test accuracy {item.final.get('test_accuracy', 0):.1%}", icon=":material/check_circle:")
+elif (result := st.session_state.get("toy_result")) and result["config"] == config.key:
+    first, last = result["first"], result["last"]
+    first_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, first.probability, f"After the first epoch: test accuracy {first.event.test_accuracy:.0%}"), width="stretch")
+    live_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, last.probability, f"After epoch {last.epoch}: test accuracy {last.event.test_accuracy:.0%}"), width="stretch")
+    cut = f" (the run was cut short at epoch {last.epoch} of {epochs} by another click: press Train to run it all)" if last.epoch < epochs else ""
+    st.caption(f"Train loss {last.event.train_loss:.4f} · test loss {last.event.test_loss:.4f}{cut}")
+else:
+    first_col.altair_chart(charts.toy_points(ds), width="stretch")
+    live_col.info("Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns.", icon=":material/info:")
+
+st.subheader("Compare with a classical baseline")
+if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
+    cols = st.columns(2)
+    for col, b in zip(cols, boundary.svm_baselines(ds, g)):
+        col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, b.probability, f"{b.name}: test accuracy {b.test_accuracy:.0%}", height=260), width="stretch")
+        col.caption(f"{b.name}: train accuracy {b.train_accuracy:.1%}, test accuracy {b.test_accuracy:.1%}.")
+    st.caption("A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. The RBF kernel bends the boundary, as a hidden layer with a non-linear activation does.")
