@@ -56,6 +56,10 @@ def to_spec(blocks: Blocks) -> str:
 
 def from_spec(spec: str) -> tuple[Optional[Blocks], str]:
     """(blocks, "") or (None, the reason this spec has no block form)."""
+    from playground.transfer import parse_transfer
+
+    if parse_transfer(spec):
+        return None, "ResNet-18 is torchvision's network, not a stack of blocks"
     layers = parse(spec)
     blocks = Blocks()
     acts: set[str] = set()

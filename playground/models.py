@@ -9,6 +9,7 @@ from torch import nn
 from playground.errors import PlaygroundError
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
+from playground.transfer import build, parse_transfer
 
 _ACTIVATIONS = {"ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "GELU": nn.GELU}
 
@@ -34,8 +35,12 @@ def _module(step: Step) -> nn.Module:
     return _ACTIVATIONS[step.module]()
 
 
-def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
-    """spec layers + the classifier Linear(-> num_classes), for inputs of input_shape (C, H, W)."""
+def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int, load_weights: bool = True) -> nn.Sequential:
+    """spec layers + the classifier Linear(-> num_classes), for inputs of input_shape (C, H, W);
+    or a ResNet-18 for a transfer spec (see transfer.py)."""
+    transfer = parse_transfer(spec) if isinstance(spec, str) else None
+    if transfer:
+        return build(transfer, tuple(input_shape), num_classes, load_weights)
     return nn.Sequential(*(_module(step) for step in plan(spec, input_shape, num_classes)))
 
 
@@ -43,7 +48,7 @@ def preview_model(spec: str | list[Layer], input_shape: Shape, num_classes: int)
     """The same model on PyTorch's meta device: shapes and counts without allocating a weight,
     so checking `fc100000 fc100000` (10 billion parameters) costs nothing."""
     with torch.device("meta"):
-        return build_model(spec, input_shape, num_classes)
+        return build_model(spec, input_shape, num_classes, load_weights=False)
 
 
 MAX_PARAMS = 200_000_000  # weights + gradients alone would need 1.6 GB; beyond this a laptop swaps or dies

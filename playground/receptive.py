@@ -29,6 +29,11 @@ class FieldRow:
 
 def receptive_fields(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> list[FieldRow]:
     """One row per conv or pool layer, in order, until the first Flatten."""
+    from playground.errors import PlaygroundError
+    from playground.transfer import parse_transfer
+
+    if isinstance(spec, str) and parse_transfer(spec):
+        raise PlaygroundError("the receptive-field table covers spec models; ResNet-18's is 435x435 pixels at its last stage (Araujo et al., 2019)")
     rows, r, j = [], 1, 1
     for i, step in enumerate(plan(spec, input_shape, num_classes)):
         if step.module == "Flatten" or len(step.in_shape) != 3:

