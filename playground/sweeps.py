@@ -269,6 +269,7 @@ def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, thresh
     for lbl in dict.fromkeys(o.member.label for o in outcomes):
         group = [o for o in outcomes if o.member.label == lbl]
         finals = [o.epochs[-1]["test_accuracy"] for o in group if o.epochs]
+        vals = [o.epochs[-1]["val_accuracy"] for o in group if o.epochs and o.epochs[-1].get("val_accuracy") is not None]
         means = [statistics.fmean(e["test_accuracy"] for e in o.epochs) for o in group if o.epochs]
         conv = [converged_epoch([e["test_accuracy"] for e in o.epochs], threshold, patience) for o in group]
         targ = [target_epoch([e["test_accuracy"] for e in o.epochs], target) for o in group]
@@ -281,6 +282,8 @@ def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, thresh
                 "test_accuracy_min": min(finals) if finals else None,
                 "test_accuracy_max": max(finals) if finals else None,
                 "mean_test_accuracy": statistics.fmean(means) if means else None,
+                "val_accuracy": statistics.fmean(vals) if vals else None,
+                "train_accuracy": statistics.fmean(o.epochs[-1]["train_accuracy"] for o in group if o.epochs) if finals else None,
                 "converged_epoch": None if None in conv or not conv else max(conv),
                 "target_epoch": None if None in targ or not targ else max(targ),
                 "params": group[0].params,

@@ -16,6 +16,9 @@ def sweep_frame(rows: list[dict], setting_title: str, target: float, seeds: int 
     out = []
     for r in rows:
         row = {setting_title: r["value"], "test accuracy": _pct(r["test_accuracy"])}
+        if any(x.get("val_accuracy") is not None for x in rows):
+            row["validation accuracy"] = _pct(r.get("val_accuracy"))
+            row["train accuracy"] = _pct(r.get("train_accuracy"))
         if seeds > 1:
             row["min - max over seeds"] = f"{_pct(r['test_accuracy_min'])} - {_pct(r['test_accuracy_max'])}"
         if mean_over_epochs:

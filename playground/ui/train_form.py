@@ -50,7 +50,7 @@ def _optimizer_options() -> dict:
 
 def _data_options(meta: datasets.DatasetInfo) -> dict:
     c = st.columns(2)
-    loss = c[0].selectbox("Loss", optim.LOSSES, key="loss", format_func=lambda k: optim.LOSS_TEXT[k], help="MSE here is the squared error between the softmax output and the one-hot target")
+    loss = c[0].selectbox("Loss", optim.LOSSES, key="loss", format_func={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"}.get, help="; ".join(f"{k}: {v}" for k, v in optim.LOSS_TEXT.items()))
     smoothing = c[1].number_input("Label smoothing", 0.0, 0.5, step=0.05, key="label_smoothing")
     normalize = c[0].selectbox("Input normalisation", augment.NORMALIZATIONS, key="normalize", format_func=NORMALIZE_TEXT.get)
     allowed = [] if meta.is_toy else [a for a in augment.AUGMENTATIONS if a != "color" or meta.input_shape[0] == 3]
