@@ -19,3 +19,8 @@ def data_dir() -> Path:
 def runs_db_path() -> Path:
     """The SQLite run store."""
     return playground_home() / "runs.sqlite"
+
+
+def weights_path(run_id: int) -> Path:
+    """A finished run's trained weights (a state_dict saved with torch.save)."""
+    return playground_home() / "weights" / f"run-{run_id}.pt"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from playground.errors import PlaygroundError
+from playground.insight import save_weights
 from playground.home import runs_db_path
 from playground.runs import RunStore
 from playground.train import EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, train
@@ -109,6 +110,8 @@ class JobManager:
                 elif isinstance(event, EndEvent):
                     self.store.add_steps(job.run_id, pending)
                     pending = []
+                    if event.model is not None and event.status in ("completed", "stopped"):
+                        save_weights(job.run_id, event.model)
                     self.store.finish(job.run_id, event.status, event.message, event.final)
                     job.status, job.message = event.status, event.message
                 if job.on_event:

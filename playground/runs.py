@@ -169,7 +169,11 @@ class RunStore:
         return len(orphans)
 
     def delete(self, run_id: int) -> None:
+        """The run, its curves, and its stored weights."""
+        from playground.home import weights_path
+
         self._write("DELETE FROM runs WHERE id=?", (run_id,))
+        weights_path(run_id).unlink(missing_ok=True)
 
     def create_sweep(self, setting: str, base: TrainConfig, members: list[dict]) -> int:
         return self._write(

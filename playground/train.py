@@ -113,6 +113,37 @@ def split_validation(n: int, share: float, seed: int) -> tuple[torch.Tensor, tor
     return perm[n_val:].sort().values, perm[:n_val].sort().values
 
 
+@dataclass
+class Splits:
+    """A run's data on its device: the training split (without its validation images), the
+    validation split, the test set, and the normalisation fitted on the training split."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    normalize: Normalizer
+
+    def prep(self, x: torch.Tensor) -> torch.Tensor:
+        """Stored inputs -> what the model sees at evaluation (no augmentation)."""
+        return self.normalize(unit(x))
+
+
+def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device) -> Splits:
+    """The same splits and statistics for a config every time (training, results views)."""
+    n_train = config.train_limit or len(ds.x_train)
+    n_test = config.test_limit or len(ds.x_test)
+    x_all, y_all = ds.x_train[:n_train], ds.y_train[:n_train]
+    train_idx, val_idx = split_validation(len(x_all), config.val_split, config.val_seed)
+    x_train = x_all[train_idx].to(device)
+    return Splits(
+        x_train, y_all[train_idx].to(device), x_all[val_idx].to(device), y_all[val_idx].to(device),
+        ds.x_test[:n_test].to(device), ds.y_test[:n_test].to(device), Normalizer.fit(config.normalize, x_train),
+    )
+
+
 def _metrics(e: "EpochEvent") -> dict:
     keys = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "val_loss", "val_accuracy")
     return {k: getattr(e, k) for k in keys if getattr(e, k) is not None}
@@ -127,13 +158,8 @@ def train(
     meta = datasets.info(config.dataset)
     ds = data or datasets.load(config.dataset, toy_params=config.toy_params if meta.is_toy else None)
     device = resolve_device(config.device)
-    n_train = config.train_limit or len(ds.x_train)
-    n_test = config.test_limit or len(ds.x_test)
-    x_all, y_all = ds.x_train[:n_train], ds.y_train[:n_train]
-    train_idx, val_idx = split_validation(len(x_all), config.val_split, config.val_seed)
-    x_train, y_train = x_all[train_idx].to(device), y_all[train_idx].to(device)
-    x_val, y_val = x_all[val_idx].to(device), y_all[val_idx].to(device)
-    x_test, y_test = ds.x_test[:n_test].to(device), ds.y_test[:n_test].to(device)
+    sp = make_splits(config, ds, device)
+    x_train, y_train, x_val, y_val, x_test, y_test = sp.x_train, sp.y_train, sp.x_val, sp.y_val, sp.x_test, sp.y_test
     if config.batch_size > len(x_train):
         raise PlaygroundError(
             f"batch_size = {config.batch_size} is larger than the {len(x_train)} training images: "
@@ -141,7 +167,7 @@ def train(
         )
 
     config.check_model()  # shapes and size, before any weight is allocated
-    normalize = Normalizer.fit(config.normalize, x_train)  # training split only
+    normalize = sp.normalize
     augment = Augmenter(config.augment, torch.Generator(device=device).manual_seed(config.seed + 1))
 
     def prep(x: torch.Tensor, training: bool = False) -> torch.Tensor:
@@ -177,7 +203,7 @@ def train(
         loss_sum, correct = 0.0, 0
         for i in range(0, len(x_train), config.batch_size):
             if should_stop():
-                yield EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", (last or {}) | extra)
+                yield EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", (last or {}) | extra, model)
                 return
             idx = perm[i : i + config.batch_size]
             xb, yb = prep(x_train[idx], training=True), y_train[idx]
