@@ -37,10 +37,13 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=con
     if job.cached:
         st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
 
+st.caption(":material/link: The address bar holds these settings: copy it to share this exact setup (dataset, model, hyperparameters, seed).")
+
 if "run_id" in st.session_state:
     st.divider()
     st.subheader(f"Run {st.session_state.run_id}")
     run_panel(st.session_state.run_id)
+    st.page_link("app_pages/results.py", label="Confusion matrix, mistakes, filters and exports on the Results page", icon=":material/insights:")
 
 st.divider()
 st.subheader("Recent runs")

@@ -174,3 +174,58 @@ def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> 
         )
     )
     return (heat + points).properties(title=title, height=height)
+
+
+def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.Chart:
+    """Rows: true class, columns: predicted class; click a cell to see its images."""
+    import numpy as np
+
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
+    df = pd.DataFrame(
+        [{"true": classes[i], "predicted": classes[j], "count": int(counts[i, j]), "share": float(share[i, j])} for i in range(len(classes)) for j in range(len(classes))]
+    )
+    value = "share" if normalized else "count"
+    pick = alt.selection_point(fields=["true", "predicted"], name="cell")
+    base = alt.Chart(df).encode(
+        x=alt.X("predicted:N", sort=list(classes), title="predicted class", axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+        y=alt.Y("true:N", sort=list(classes), title="true class", axis=alt.Axis(labelOverlap=False)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+        tooltip=["true:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%", title="share of the true class")],
+    ).add_params(pick)
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text(f"{value}:Q", format=".0%" if normalized else "d"),
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
+    )
+    return (cells + text).properties(title="Confusion matrix (click a cell)", height=40 * len(classes) + 40)
+
+
+def class_accuracy(classes: tuple[str, ...], accuracy) -> alt.Chart:
+    df = pd.DataFrame({"class": list(classes), "accuracy": [float(a) for a in accuracy]})
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#4e79a7")
+        .encode(
+            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+            tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".1%")],
+        )
+        .properties(title="Test accuracy per class", height=26 * len(classes) + 20)
+    )
+
+
+def probabilities(classes: tuple[str, ...], probs) -> alt.Chart:
+    df = pd.DataFrame({"class": list(classes), "probability": [float(p) for p in probs]})
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#59a14f")
+        .encode(
+            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+            tooltip=["class:N", alt.Tooltip("probability:Q", format=".1%")],
+        )
+        .properties(title="The model's class probabilities", height=26 * len(classes) + 20)
+    )

@@ -21,7 +21,7 @@ PERSISTENT_KEYS = (
     "history_status", "history_dataset", "history_model",
     "toy_set", "toy_points", "toy_noise", "toy_train_share", "toy_seed", "toy_depth", "toy_width",
     "toy_activation", "toy_lr", "toy_epochs", "toy_batch", "toy_optimizer", "toy_baselines",
-    "preview_augment",
+    "preview_augment", "results_run", "cm_normalized", "gallery_class", "gallery_mistakes", "gallery_count",
     "conv_image", "conv_kernel", "conv_padding", "conv_stride", "conv_mode",
 )
 

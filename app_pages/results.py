@@ -1,0 +1,39 @@
+"""Results page: what a finished run learned and where it fails; exports."""
+
+import streamlit as st
+
+from playground import insight, jobs
+from playground.errors import PlaygroundError
+from playground.ui import results_view as rv
+
+st.title("Results")
+store = jobs.manager().store
+runs = [r for r in store.list_runs(limit=500) if r.status in ("completed", "stopped") and insight.has_weights(r.id)]
+if not runs:
+    st.info("No finished run with stored weights yet: train one on the Train page, then come back.", icon=":material/info:")
+    st.stop()
+ids = [r.id for r in runs]
+if st.session_state.get("results_run") not in ids:
+    st.session_state.results_run = st.session_state.get("run_id") if st.session_state.get("run_id") in ids else ids[0]
+run_id = st.selectbox("Run", ids, key="results_run", format_func=lambda i: rv.run_label(next(r for r in runs if r.id == i)))
+run = next(r for r in runs if r.id == run_id)
+try:
+    p = rv.predictions_of(run)
+except PlaygroundError as e:
+    st.error(str(e), icon=":material/error:")
+    st.stop()
+st.caption(f"Test accuracy {(p.pred == p.y).mean():.2%} on {len(p.y):,} test images · {run.message}")
+
+tabs = st.tabs(["Confusion matrix", "Gallery", "Compare two runs", "What it learned", "Your own image", "Export"])
+with tabs[0]:
+    rv.confusion_tab(run, p)
+with tabs[1]:
+    rv.gallery_tab(run, p)
+with tabs[2]:
+    rv.compare_tab(run, p, runs)
+with tabs[3]:
+    rv.learned_tab(run, p)
+with tabs[4]:
+    rv.upload_tab(run, p)
+with tabs[5]:
+    rv.export_tab(run, p)
