@@ -6,7 +6,6 @@ already finished (in an earlier sweep, or trained alone) come from the cache at 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -43,7 +42,7 @@ def start(
     """Queue every member (or take it from the cache) and record the sweep; on_event(i, event)
     hears member i's training events."""
     twins = sweeps.members(base, setting, values, seeds)
-    jobs = [manager.submit(m.config, on_event=functools.partial(on_event, i) if on_event else None) for i, m in enumerate(twins)]
+    jobs = manager.submit_group([m.config for m in twins], on_event)  # twins of one architecture train together
     records = [{"label": m.label, "value": m.value, "seed": m.seed, "run_id": j.run_id} for m, j in zip(twins, jobs)]
     sweep_id = manager.store.create_sweep(setting, base, records)
     return SweepRun(sweep_id, setting, base, records), jobs

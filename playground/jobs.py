@@ -9,6 +9,7 @@ process can draw the curves; a Job keeps the live progress in memory.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -89,40 +90,68 @@ class JobManager:
         for job in self.active():
             job.stop()
 
+    def submit_group(self, configs: list[TrainConfig], on_event: Optional[Callable[[int, Event], None]] = None) -> list[Job]:
+        """Several twins at once: finished ones from the cache, the rest trained together as one
+        group when grouped.groupable allows it (one after another otherwise)."""
+        from playground.grouped import groupable
+
+        with self._lock:
+            jobs, fresh = [], []
+            for config in configs:
+                running = next((j for j in self._jobs.values() if j.config.key == config.key and not j.done), None)
+                cached = None if running else self.store.find_reusable(config)
+                if running:
+                    jobs.append(running)
+                elif cached is not None:
+                    job = Job(cached.id, cached.config, cached=True, status=cached.status, message=cached.message)
+                    job.step = job.total_steps = cached.total_steps or 0
+                    job.epoch = cached.final.get("epoch", 0)
+                    job.done_event.set()
+                    jobs.append(job)
+                else:
+                    job = Job(self.store.create(config), config, on_event=functools.partial(on_event, len(jobs)) if on_event else None)
+                    self._jobs[job.run_id] = job
+                    jobs.append(job)
+                    fresh.append(job)
+        if len(fresh) > 1 and groupable([j.config for j in fresh]) is None:
+            self._pool.submit(self._execute_group, fresh)
+        else:
+            for job in fresh:
+                self._pool.submit(self._execute, job)
+        return jobs
+
     def _execute(self, job: Job) -> None:
-        pending: list[StepEvent] = []
-        last_flush = time.monotonic()
+        sink = _Sink(self.store, job)
         try:
             for event in train(job.config, should_stop=job.stop_requested.is_set):
-                if isinstance(event, StepEvent):
-                    pending.append(event)
-                    job.step, job.epoch = event.step, event.epoch
-                    if time.monotonic() - last_flush > FLUSH_SECONDS:
-                        self.store.add_steps(job.run_id, pending)
-                        pending, last_flush = [], time.monotonic()
-                elif isinstance(event, StartEvent):
-                    self.store.start(job.run_id, event)
-                    job.total_steps, job.status = event.total_steps, "running"
-                elif isinstance(event, EpochEvent):
-                    self.store.add_steps(job.run_id, pending)
-                    pending = []
-                    self.store.add_epoch(job.run_id, event)
-                elif isinstance(event, EndEvent):
-                    self.store.add_steps(job.run_id, pending)
-                    pending = []
-                    if event.model is not None and event.status in ("completed", "stopped"):
-                        save_weights(job.run_id, event.model)
-                    self.store.finish(job.run_id, event.status, event.message, event.final)
-                    job.status, job.message = event.status, event.message
-                if job.on_event:
-                    job.on_event(event)
+                sink(event)
         except PlaygroundError as e:
-            self._fail(job, pending, str(e))
+            self._fail(job, sink.pending, str(e))
         except Exception as e:  # a bug, not the user's doing: keep the run consistent, log the trace
             log.error("run %s failed:\n%s", job.run_id, traceback.format_exc())
-            self._fail(job, pending, f"internal error ({type(e).__name__}: {e}); please report it")
+            self._fail(job, sink.pending, f"internal error ({type(e).__name__}: {e}); please report it")
         finally:
             job.done_event.set()
+
+    def _execute_group(self, group: list[Job]) -> None:
+        from playground.grouped import train_group
+
+        sinks = [_Sink(self.store, job) for job in group]
+        try:
+            for m, event in train_group([j.config for j in group], should_stop=lambda: any(j.stop_requested.is_set() for j in group)):
+                sinks[m](event)
+        except PlaygroundError as e:
+            for sink in sinks:
+                if not sink.job.done_event.is_set() and sink.job.status in ("queued", "running"):
+                    self._fail(sink.job, sink.pending, str(e))
+        except Exception as e:
+            log.error("group %s failed:\n%s", [j.run_id for j in group], traceback.format_exc())
+            for sink in sinks:
+                if sink.job.status in ("queued", "running"):
+                    self._fail(sink.job, sink.pending, f"internal error ({type(e).__name__}: {e}); please report it")
+        finally:
+            for job in group:
+                job.done_event.set()
 
     def _fail(self, job: Job, pending: list[StepEvent], message: str) -> None:
         try:
@@ -130,6 +159,42 @@ class JobManager:
             self.store.finish(job.run_id, "failed", message, {})
         finally:
             job.status, job.message = "failed", message
+
+
+class _Sink:
+    """Writes one run's events to the store (steps in batches) and mirrors its progress in the Job."""
+
+    def __init__(self, store: RunStore, job: Job):
+        self.store, self.job = store, job
+        self.pending: list[StepEvent] = []
+        self.last_flush = time.monotonic()
+
+    def __call__(self, event: Event) -> None:
+        job = self.job
+        if isinstance(event, StepEvent):
+            self.pending.append(event)
+            job.step, job.epoch = event.step, event.epoch
+            if time.monotonic() - self.last_flush > FLUSH_SECONDS:
+                self.flush()
+        elif isinstance(event, StartEvent):
+            self.store.start(job.run_id, event)
+            job.total_steps, job.status = event.total_steps, "running"
+        elif isinstance(event, EpochEvent):
+            self.flush()
+            self.store.add_epoch(job.run_id, event)
+        elif isinstance(event, EndEvent):
+            self.flush()
+            if event.model is not None and event.status in ("completed", "stopped"):
+                save_weights(job.run_id, event.model)
+            self.store.finish(job.run_id, event.status, event.message, event.final)
+            job.status, job.message = event.status, event.message
+            job.done_event.set()
+        if job.on_event:
+            job.on_event(event)
+
+    def flush(self) -> None:
+        self.store.add_steps(self.job.run_id, self.pending)
+        self.pending, self.last_flush = [], time.monotonic()
 
 
 _managers: dict[Path, JobManager] = {}

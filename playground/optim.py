@@ -45,9 +45,10 @@ class Loss(nn.Module):
         self.kind, self.num_classes, self.smoothing = kind, num_classes, label_smoothing
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        """reduction: mean | sum | none (one loss per example)."""
         if self.kind == "cross-entropy":
             return F.cross_entropy(logits, y, label_smoothing=self.smoothing, reduction=reduction)
         target = F.one_hot(y, self.num_classes).float()
         target = target * (1 - self.smoothing) + self.smoothing / self.num_classes
         per_example = F.mse_loss(logits.softmax(dim=1), target, reduction="none").mean(dim=1)
-        return per_example.sum() if reduction == "sum" else per_example.mean()
+        return {"sum": per_example.sum, "mean": per_example.mean}.get(reduction, lambda: per_example)()

@@ -1,0 +1,185 @@
+"""The benchmark: the PyTorch quickstart's training loop, exactly as the tutorial writes it
+(torchvision FashionMNIST + ToTensor, a shuffled DataLoader of 64, SGD, cross-entropy, the
+669,706-parameter MLP), against the playground's trainer on the same config, interleaved epoch by
+epoch (A B A B) in one process. Also the machine's float32 matmul peak, and what share of it each
+training loop reaches; and a 4-value learning-rate sweep trained one run after another against the
+same sweep trained as one group.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+from torch import nn
+
+from playground import datasets
+from playground.home import data_dir
+from playground.train import EndEvent, EpochEvent, TrainConfig, train
+
+BASE_SPEC = "fc512 relu fc512 relu"
+
+
+def matmul_peak(n: int = 2048, reps: int = 5) -> float:
+    """Float32 GFLOP/s of an n x n matrix product on this machine (the best of reps)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def _reference_root() -> Path:
+    """torchvision's FashionMNIST wants the unpacked idx files: unpack ours once."""
+    src = datasets.prepare("fashion-mnist")
+    root = data_dir() / "bench-reference"
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in src.glob("*-ubyte.gz"):
+        target = raw / gz.name[:-3]
+        if not target.is_file():
+            with gzip.open(gz, "rb") as f, open(target.with_suffix(".part"), "wb") as out:
+                shutil.copyfileobj(f, out)
+            target.with_suffix(".part").replace(target)
+    return root
+
+
+class QuickstartNet(nn.Module):
+    """The tutorial's NeuralNetwork, verbatim."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+
+    def forward(self, x):
+        return self.linear_relu_stack(self.flatten(x))
+
+
+def reference_loop(train_limit: int, lr: float, seed: int) -> Callable[[], tuple[float, float]]:
+    """One call = one epoch of the tutorial's train() then test(); returns (seconds, test accuracy)."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets as tvd
+    from torchvision.transforms import ToTensor
+
+    root = str(_reference_root())
+    training_data = tvd.FashionMNIST(root=root, train=True, download=False, transform=ToTensor())
+    test_data = tvd.FashionMNIST(root=root, train=False, download=False, transform=ToTensor())
+    if train_limit:
+        training_data = Subset(training_data, range(train_limit))
+    torch.manual_seed(seed)
+    train_dataloader = DataLoader(training_data, batch_size=64, shuffle=True)
+    test_dataloader = DataLoader(test_data, batch_size=64)
+    model = QuickstartNet()
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def epoch() -> tuple[float, float]:
+        t0 = time.perf_counter()
+        model.train()
+        for X, y in train_dataloader:
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for X, y in test_dataloader:
+                correct += (model(X).argmax(1) == y).type(torch.float).sum().item()
+        return time.perf_counter() - t0, correct / len(test_dataloader.dataset)
+
+    return epoch
+
+
+def playground_loop(config: TrainConfig) -> Callable[[], tuple[float, float]]:
+    """One call = one epoch of the playground's trainer (training and evaluation)."""
+    events = train(config)
+
+    def epoch() -> tuple[float, float]:
+        for event in events:
+            if isinstance(event, EpochEvent):
+                return event.seconds, event.test_accuracy
+            if isinstance(event, EndEvent):
+                raise RuntimeError(f"the run ended early: {event.message}")
+        raise RuntimeError("the run ended early")
+
+    return epoch
+
+
+@dataclass
+class BenchResult:
+    epochs: int
+    train_images: int
+    reference_seconds_per_epoch: float  # median
+    playground_seconds_per_epoch: float  # median
+    speedup: float
+    reference_accuracy: float
+    playground_accuracy: float
+    matmul_peak_gflops: float
+    flops_per_epoch: float  # 6 x weights x images: forward 2, backward 4
+    reference_peak_fraction: float
+    playground_peak_fraction: float
+    reference_epochs: list = field(default_factory=list)
+    playground_epochs: list = field(default_factory=list)
+    sweep: Optional[dict] = None
+    threads: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, sweep: bool = True) -> BenchResult:
+    epochs, limit = (2, 20_000) if quick else (5, 0)
+    progress("measuring the matmul peak")
+    peak = matmul_peak()
+    config = TrainConfig(model=BASE_SPEC, lr=0.1, epochs=epochs, batch_size=64, seed=0, train_limit=limit, device="cpu")
+    reference, playground = reference_loop(limit, 0.1, 0), playground_loop(config)
+    ref, pg = [], []
+    for e in range(1, epochs + 1):  # interleaved: both see the same machine state
+        ref.append(reference())
+        progress(f"epoch {e}/{epochs}: reference {ref[-1][0]:.2f} s")
+        pg.append(playground())
+        progress(f"epoch {e}/{epochs}: playground {pg[-1][0]:.2f} s")
+    n = limit or datasets.info("fashion-mnist").train_size
+    weights = 784 * 512 + 512 * 512 + 512 * 10
+    flops = 6 * weights * n
+    ref_s = statistics.median(s for s, _ in ref)
+    pg_s = statistics.median(s for s, _ in pg)
+    result = BenchResult(
+        epochs, n, ref_s, pg_s, ref_s / pg_s, ref[-1][1], pg[-1][1], peak, flops, flops / ref_s / 1e9 / peak, flops / pg_s / 1e9 / peak,
+        [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(),
+    )
+    if sweep:
+        from playground.grouped import bench_sweep
+
+        result.sweep = bench_sweep(quick, progress)
+    return result
+
+
+def report(r: BenchResult) -> str:
+    lines = [
+        f"Fashion-MNIST quickstart MLP, batch 64, SGD lr 0.1, {r.epochs} epoch(s) on {r.train_images:,} images, {r.threads} thread(s)",
+        f"  reference (DataLoader + ToTensor): {r.reference_seconds_per_epoch:.2f} s/epoch (median of {r.reference_epochs}), test accuracy {r.reference_accuracy:.4f}",
+        f"  playground trainer:                {r.playground_seconds_per_epoch:.2f} s/epoch (median of {r.playground_epochs}), test accuracy {r.playground_accuracy:.4f}",
+        f"  speedup {r.speedup:.2f}x; accuracy difference {100 * (r.playground_accuracy - r.reference_accuracy):+.2f} points",
+        f"  matmul peak {r.matmul_peak_gflops:.0f} GFLOP/s; training reaches {r.reference_peak_fraction:.0%} (reference) and {r.playground_peak_fraction:.0%} (playground) of it",
+    ]
+    if r.sweep:
+        for row in r.sweep["rows"]:
+            lines.append(
+                f"  sweep {row['name']}: one run {row['one_run_seconds']:.2f} s, {row['members']} runs one after another {row['sequential_seconds']:.2f} s, "
+                f"grouped {row['grouped_seconds']:.2f} s = {row['grouped_over_one_run']:.2f}x one run ({row['grouped_over_sequential']:.2f}x one after another); "
+                f"loss curves equal to {row['max_loss_difference_first_100_steps']:.0e} (relative, first 100 steps), final test accuracies to {row['max_test_accuracy_difference']:.3f}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""The benchmark's two loops, for correctness only (timings belong in `python -m playground bench`)."""
+
+import json
+import subprocess
+import sys
+
+from playground import bench
+from playground.train import TrainConfig
+
+
+def test_reference_and_playground_loops_reach_the_same_accuracy(tiny_home):
+    reference = bench.reference_loop(train_limit=0, lr=0.1, seed=0)  # torchvision FashionMNIST over the tiny idx files
+    playground = bench.playground_loop(TrainConfig(model=bench.BASE_SPEC, lr=0.1, epochs=4, batch_size=64, device="cpu"))
+    ref = [reference() for _ in range(4)]
+    pg = [playground() for _ in range(4)]
+    assert all(seconds > 0 for seconds, _ in ref + pg)
+    assert abs(ref[-1][1] - pg[-1][1]) <= 0.05 and pg[-1][1] >= 0.9
+
+
+def test_matmul_peak_is_measured():
+    assert bench.matmul_peak(n=256, reps=2) > 0.1
+
+
+def test_bench_cli_json_shape(tiny_home, subprocess_env, monkeypatch):
+    # a smoke run of the report on made-up numbers: the public JSON keys
+    r = bench.BenchResult(2, 400, 2.0, 0.5, 4.0, 0.8, 0.81, 100.0, 1e9, 0.005, 0.02, [2.0], [0.5])
+    d = json.loads(json.dumps(r.to_dict()))
+    assert {"reference_seconds_per_epoch", "playground_seconds_per_epoch", "speedup", "reference_accuracy", "playground_accuracy"} <= set(d)
+    assert "speedup 4.00x" in bench.report(r)
+    out = subprocess.run([sys.executable, "-m", "playground", "bench", "--help"], capture_output=True, text=True, env=subprocess_env)
+    assert out.returncode == 0 and "--quick" in out.stdout
