@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from playground import datasets, specs
 from playground.augment import NORMALIZATIONS, parse_augment
 from playground.errors import PlaygroundError
-from playground.models import check_size, preview_model
+from playground.models import check_memory, check_size, preview_model
 from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS
 from playground.toy import ToyParams
 
@@ -87,17 +87,28 @@ class TrainConfig:
         for name, ok, allowed in checks:
             if not ok:
                 raise PlaygroundError(f"{name} = {getattr(self, name)!r} is not allowed: {name} must be {allowed}")
-        if datasets.info(self.dataset).is_toy:
+        meta = datasets.info(self.dataset)
+        if meta.is_toy:
             self.toy_params.validate()
+        n = self.train_limit or (round(self.toy_points * self.toy_train_share) if meta.is_toy else meta.train_size)
+        n = min(n, meta.train_size) if not meta.is_toy else n
+        n_train = n - int(round(n * self.val_split))
+        if self.batch_size > n_train:
+            raise PlaygroundError(
+                f"batch_size = {self.batch_size} is larger than the {n_train:,} training {'points' if meta.is_toy else 'images'}: "
+                f"batch_size must be 1 to {n_train:,}"
+            )
 
     @property
     def toy_params(self) -> ToyParams:
         return ToyParams(self.toy_points, self.toy_noise, self.toy_train_share, self.toy_seed)
 
     def check_model(self) -> None:
-        """Raise PlaygroundError if the spec does not fit this dataset's images (metadata only)."""
+        """Raise PlaygroundError if the spec does not fit this dataset's images, or the model or a
+        batch's activations would not fit in memory (metadata only, nothing allocated)."""
         meta = datasets.info(self.dataset)
         check_size(preview_model(self.model, meta.input_shape, meta.num_classes))
+        check_memory(self.model, meta.input_shape, meta.num_classes, self.batch_size)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -20,6 +20,7 @@ import torch
 
 from playground import sources, toy
 from playground.errors import PlaygroundError
+from playground.home import data_dir
 from playground.sources import BuiltinSource, CifarSource, IdxSource, Progress
 from playground.toy import ToyParams
 
@@ -146,7 +147,13 @@ def prepare(name: str, progress: Optional[Progress] = None) -> Path:
     """Make sure the files are in place (copy or download them); return their folder."""
     if info(name).is_toy:
         return Path("generated")
-    return source_of(name).prepare(name, info(name).title, progress)
+    try:
+        return source_of(name).prepare(name, info(name).title, progress)
+    except OSError as e:  # a read-only or full $PLAYGROUND_HOME, not the user's dataset choice
+        raise PlaygroundError(
+            f"cannot write the {info(name).title} files under {data_dir()} ({e.strerror or e}): "
+            "free some disk space, or set PLAYGROUND_HOME to a writable folder"
+        ) from None
 
 
 def default_dataset() -> str:

@@ -29,11 +29,18 @@ MAX_UPLOAD_PIXELS = 4096 * 4096
 
 def save_weights(run_id: int, model: nn.Module) -> None:
     path = weights_path(run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PlaygroundError(f"cannot create {path.parent} ({e.strerror or e}): set PLAYGROUND_HOME to a writable folder") from None
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".part")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    try:
+        torch.save(state, tmp)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PlaygroundError(f"the trained weights could not be saved in {path.parent} ({e.strerror or e}): free some disk space") from None
 
 
 def has_weights(run_id: int) -> bool:

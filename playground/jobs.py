@@ -167,7 +167,7 @@ class _Sink:
     def __init__(self, store: RunStore, job: Job):
         self.store, self.job = store, job
         self.pending: list[StepEvent] = []
-        self.last_flush = time.monotonic()
+        self.last_flush = 0.0  # the first step is written at once: the page shows the first point quickly
 
     def __call__(self, event: Event) -> None:
         job = self.job

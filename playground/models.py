@@ -67,3 +67,38 @@ def check_size(model: nn.Module) -> int:
 
 def count_params(model: nn.Module, trainable: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
+
+
+MAX_ACTIVATION_BYTES = 4_000_000_000  # activations and their gradients for one training batch
+
+
+def activation_numbers(spec: str, input_shape: Shape, num_classes: int) -> tuple[int, int]:
+    """(sum, largest) of the numbers every layer outputs for one image, from a forward pass on
+    the meta device (nothing is allocated)."""
+    model = preview_model(spec, input_shape, num_classes).eval()
+    sizes: list[int] = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel())) for m in model.modules() if not list(m.children())]
+    with torch.no_grad():
+        model(torch.empty(1, *input_shape, device="meta"))
+    for h in hooks:
+        h.remove()
+    return sum(sizes), max(sizes, default=1)
+
+
+def check_memory(spec: str, input_shape: Shape, num_classes: int, batch_size: int) -> None:
+    """Refuse, with the estimate, a batch whose activations (kept for the backward pass) and their
+    gradients would not fit: 2 x 4 bytes x batch x the numbers all layers output per image."""
+    total, _ = activation_numbers(spec, input_shape, num_classes)
+    need = 8 * batch_size * total
+    if need > MAX_ACTIVATION_BYTES:
+        raise PlaygroundError(
+            f"a batch of {batch_size} needs about {need / 1e9:.1f} GB for the layers' outputs and their gradients "
+            f"({total:,} numbers per image): the limit is {MAX_ACTIVATION_BYTES / 1e9:.0f} GB; "
+            f"use a batch of at most {max(1, MAX_ACTIVATION_BYTES // (8 * total)):,} or smaller layers"
+        )
+
+
+def eval_batch_size(spec: str, input_shape: Shape, num_classes: int, budget: int = 400_000_000) -> int:
+    """Images per evaluation batch: 1000, fewer when the largest layer output would pass `budget` bytes."""
+    _, largest = activation_numbers(spec, input_shape, num_classes)
+    return max(1, min(1000, budget // (4 * largest)))

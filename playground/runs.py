@@ -120,8 +120,11 @@ class RunStore:
         return db
 
     def _write(self, sql: str, args: Iterable = ()) -> int:
-        with closing(self._connect()) as db, db:
-            return db.execute(sql, tuple(args)).lastrowid
+        try:
+            with closing(self._connect()) as db, db:
+                return db.execute(sql, tuple(args)).lastrowid
+        except sqlite3.OperationalError as e:  # disk full, read-only file, locked too long
+            raise PlaygroundError(f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions") from None
 
     def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
         with closing(self._connect()) as db:

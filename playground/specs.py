@@ -26,6 +26,7 @@ from playground.errors import PlaygroundError
 ACTIVATIONS = ("relu", "leakyrelu", "tanh", "sigmoid", "gelu")
 GRAMMAR = "fc<N>, conv<C>[k<K>][s<S>][p<P>], pool<K>, avgpool<K>, bn, " + ", ".join(ACTIVATIONS) + ", drop<P>"
 MAX_UNITS = 100_000  # a width or channel count beyond this is a typo, not an experiment
+MAX_LAYERS = 100  # tokens in one spec: deeper than this is a paste accident, not a playground model
 MAX_KERNEL = 1_000
 
 
@@ -83,6 +84,8 @@ def tokens(text: str) -> list[str]:
 def parse(text: str) -> list[Layer]:
     """Parse a spec string; raise SpecError naming the first bad token and what was expected."""
     toks = tokens(text)
+    if len(toks) > MAX_LAYERS:
+        raise PlaygroundError(f"the spec has {len(toks)} layers: at most {MAX_LAYERS}; describe a smaller network")
     return [_parse_token(tok, i + 1, len(toks)) for i, tok in enumerate(toks)]
 
 

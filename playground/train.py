@@ -20,7 +20,7 @@ from playground import datasets
 from playground.augment import Augmenter, Normalizer, unit
 from playground.config import DEVICES, TrainConfig
 from playground.errors import PlaygroundError
-from playground.models import build_model
+from playground.models import build_model, eval_batch_size
 from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS, Loss, make_optimizer, make_scheduler
 
 __all__ = ["TrainConfig", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "train", "evaluate", "resolve_device"]
@@ -167,6 +167,7 @@ def train(
         )
 
     config.check_model()  # shapes and size, before any weight is allocated
+    eval_batch = eval_batch_size(config.model, meta.input_shape, meta.num_classes)
     normalize = sp.normalize
     augment = Augmenter(config.augment, torch.Generator(device=device).manual_seed(config.seed + 1))
 
@@ -229,8 +230,8 @@ def train(
             loss_sum += loss_value * len(yb)
             correct += (logits.argmax(1) == yb).sum().item()
             yield event
-        test_loss, test_accuracy = evaluate(model, x_test, y_test, prep, loss_fn)
-        val_loss, val_accuracy = evaluate(model, x_val, y_val, prep, loss_fn) if len(x_val) else (None, None)
+        test_loss, test_accuracy = evaluate(model, x_test, y_test, prep, loss_fn, eval_batch)
+        val_loss, val_accuracy = evaluate(model, x_val, y_val, prep, loss_fn, eval_batch) if len(x_val) else (None, None)
         e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0, lr_now, val_loss, val_accuracy, predict)
         last = _metrics(e)
         yield e

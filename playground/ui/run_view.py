@@ -18,6 +18,7 @@ from playground.ui.history import runs_frame
 # Redraws share the laptop's cores with the training run (and the browser draws every chart again),
 # so while a run is live the page polls slowly, thins the per-step curves hard and draws two charts.
 POLL_SECONDS = 1.5
+FIRST_POLL_SECONDS = 0.3
 LIVE_CHART_STEPS = 300
 FINAL_CHART_STEPS = 2000
 
@@ -102,8 +103,11 @@ def run_panel(run_id: int) -> None:
     manager = jobs.manager()
     first = manager.store.get(run_id)
     live = first is not None and first.active
+    # Until the first curve points exist, poll fast so that they show within about a second of Train;
+    # then one full redraw switches to the slower cadence that leaves the cores to training.
+    waiting = live and manager.store.first_loss(run_id) is None
 
-    @st.fragment(run_every=POLL_SECONDS if live else None)
+    @st.fragment(run_every=(FIRST_POLL_SECONDS if waiting else POLL_SECONDS) if live else None)
     def panel() -> None:
         run = manager.store.get(run_id)
         if run is None:
@@ -118,6 +122,8 @@ def run_panel(run_id: int) -> None:
         _curves(run)
         if live and not run.active:
             st.rerun()  # the run ended: one full redraw, then no more polling
+        if waiting and manager.store.first_loss(run_id) is not None:
+            st.rerun()  # the first points are drawn: back to the slower cadence
 
     panel()
 

@@ -77,7 +77,7 @@ def restore() -> list[str]:
         field = CONFIG_NAMES.get(key, key)
         try:
             if key == "spec_text":
-                value = specs.normalize(value)
+                value = specs.resolve(value)  # a preset name or a spec
             elif key == "augment_list":
                 TrainConfig(dataset=values.get("dataset", datasets.DEFAULT_DATASET), model="", augment=",".join(value))
             elif key not in ("dataset",):
