@@ -134,6 +134,7 @@ class BenchResult:
     playground_epochs: list = field(default_factory=list)
     sweep: Optional[dict] = None
     threads: int = 0
+    peak_rss_mb: float = 0.0  # the process's peak resident memory: full Fashion-MNIST, both loops
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -160,6 +161,9 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
         epochs, n, ref_s, pg_s, ref_s / pg_s, ref[-1][1], pg[-1][1], peak, flops, flops / ref_s / 1e9 / peak, flops / pg_s / 1e9 / peak,
         [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(),
     )
+    import resource
+
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
     if sweep:
         from playground.grouped import bench_sweep
 
@@ -174,6 +178,7 @@ def report(r: BenchResult) -> str:
         f"  playground trainer:                {r.playground_seconds_per_epoch:.2f} s/epoch (median of {r.playground_epochs}), test accuracy {r.playground_accuracy:.4f}",
         f"  speedup {r.speedup:.2f}x; accuracy difference {100 * (r.playground_accuracy - r.reference_accuracy):+.2f} points",
         f"  matmul peak {r.matmul_peak_gflops:.0f} GFLOP/s; training reaches {r.reference_peak_fraction:.0%} (reference) and {r.playground_peak_fraction:.0%} (playground) of it",
+        f"  peak resident memory of this process: {r.peak_rss_mb:,.0f} MB",
     ]
     if r.sweep:
         for row in r.sweep["rows"]:

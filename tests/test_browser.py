@@ -145,3 +145,20 @@ def test_a_share_link_restores_the_settings(server, page):
     _open(page, f"{server}/model?model=lenet")
     expect(page.get_by_text("44,426").first).to_be_visible()
     _shot(page, "share-link-model")
+
+
+def test_upload_your_own_image_on_the_results_page(server, page, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    digit = np.full((64, 64), 255, dtype=np.uint8)
+    digit[10:54, 28:36] = 0  # a dark bar on white paper
+    path = tmp_path / "mine.png"
+    Image.fromarray(digit).save(path)
+    _open(page, f"{server}/results")  # the tiny run trained above has its weights
+    page.get_by_role("tab", name="Your own image").click()
+    page.locator("input[type='file']").set_input_files(str(path))
+    expect(page.get_by_text("Predicted:")).to_be_visible(timeout=30_000)
+    body = page.inner_text("body")
+    assert "28x28" in body and "inverted" in body, body[-600:]
+    _shot(page, "results-upload")
