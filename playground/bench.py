@@ -135,6 +135,7 @@ class BenchResult:
     sweep: Optional[dict] = None
     threads: int = 0
     peak_rss_mb: float = 0.0  # the process's peak resident memory: full Fashion-MNIST, both loops
+    cnn: Optional[dict] = None  # the course CNN's epoch time, before and after channels-last
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -161,6 +162,7 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
         epochs, n, ref_s, pg_s, ref_s / pg_s, ref[-1][1], pg[-1][1], peak, flops, flops / ref_s / 1e9 / peak, flops / pg_s / 1e9 / peak,
         [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(),
     )
+    result.cnn = cnn_epochs(quick, progress)
     import resource
 
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
@@ -169,6 +171,30 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
 
         result.sweep = bench_sweep(quick, progress)
     return result
+
+
+def cnn_epochs(quick: bool, progress: Callable[[str], None]) -> dict:
+    """One epoch of the course CNN with the default memory format and with channels-last, twice each (A B A B)."""
+    from playground import train as train_module
+
+    images = 3_200 if quick else 10_000
+    config = TrainConfig(model="cnn", lr=0.05, epochs=1, batch_size=64, train_limit=images, device="cpu")
+    out = {"images": images}
+    for name, flag in (("default_seconds", False), ("channels_last_seconds", True), ("default_seconds_2", False), ("channels_last_seconds_2", True)):
+        train_module.CHANNELS_LAST = flag
+        try:
+            out[name] = _epoch_seconds(config)
+        finally:
+            train_module.CHANNELS_LAST = True
+        progress(f"cnn {name}: {out[name]:.2f} s")
+    return out
+
+
+def _epoch_seconds(config: TrainConfig) -> float:
+    for event in train(config):
+        if isinstance(event, EpochEvent):
+            return event.seconds
+    return float("nan")
 
 
 def report(r: BenchResult) -> str:
@@ -180,6 +206,12 @@ def report(r: BenchResult) -> str:
         f"  matmul peak {r.matmul_peak_gflops:.0f} GFLOP/s; training reaches {r.reference_peak_fraction:.0%} (reference) and {r.playground_peak_fraction:.0%} (playground) of it",
         f"  peak resident memory of this process: {r.peak_rss_mb:,.0f} MB",
     ]
+    if r.cnn:
+        c = r.cnn
+        lines.append(
+            f"  course CNN, one epoch of {c['images']:,} images: {min(c['default_seconds'], c['default_seconds_2']):.2f} s before, "
+            f"{min(c['channels_last_seconds'], c['channels_last_seconds_2']):.2f} s with channels-last"
+        )
     if r.sweep:
         for row in r.sweep["rows"]:
             lines.append(

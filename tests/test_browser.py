@@ -123,9 +123,15 @@ def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Served from the cache")).to_be_visible(timeout=30_000)
     cached = time.perf_counter() - t0
+    _open(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200&seed=5")  # a new run in a warm server
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60_000)
+    warm = time.perf_counter() - t0
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "latency.json").write_text(json.dumps({"first_curve_seconds": first_point, "cached_redraw_seconds": cached}, indent=2))
-    print(f"first curve point after {first_point:.2f} s; cached run redrawn after {cached:.2f} s")
+    latency = {"first_curve_seconds": first_point, "first_curve_seconds_warm_server": warm, "cached_redraw_seconds": cached}
+    (ARTIFACTS / "latency.json").write_text(json.dumps(latency, indent=2))
+    print(f"first curve point after {first_point:.2f} s ({warm:.2f} s in a warm server); cached run redrawn after {cached:.2f} s")
 
 
 def test_stop_a_long_run(server, page):
