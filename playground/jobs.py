@@ -70,11 +70,7 @@ class JobManager:
                     return job
             cached = self.store.find_reusable(config)
             if cached is not None:
-                job = Job(cached.id, cached.config, cached=True, status=cached.status, message=cached.message)
-                job.step = job.total_steps = cached.total_steps or 0
-                job.epoch = cached.final.get("epoch", 0)
-                job.done_event.set()
-                return job
+                return _cached_job(cached)
             job = Job(self.store.create(config), config, on_event=on_event)
             self._jobs[job.run_id] = job
         self._pool.submit(self._execute, job)
@@ -103,11 +99,7 @@ class JobManager:
                 if running:
                     jobs.append(running)
                 elif cached is not None:
-                    job = Job(cached.id, cached.config, cached=True, status=cached.status, message=cached.message)
-                    job.step = job.total_steps = cached.total_steps or 0
-                    job.epoch = cached.final.get("epoch", 0)
-                    job.done_event.set()
-                    jobs.append(job)
+                    jobs.append(_cached_job(cached))
                 else:
                     job = Job(self.store.create(config), config, on_event=functools.partial(on_event, len(jobs)) if on_event else None)
                     self._jobs[job.run_id] = job
@@ -159,6 +151,15 @@ class JobManager:
             self.store.finish(job.run_id, "failed", message, {})
         finally:
             job.status, job.message = "failed", message
+
+
+def _cached_job(run) -> Job:
+    """A finished run served from the store: a Job that is already done."""
+    job = Job(run.id, run.config, cached=True, status=run.status, message=run.message)
+    job.step = job.total_steps = run.total_steps or 0
+    job.epoch = run.final.get("epoch", 0)
+    job.done_event.set()
+    return job
 
 
 class _Sink:

@@ -203,29 +203,24 @@ def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.
     return (cells + text).properties(title="Confusion matrix (click a cell)", height=40 * len(classes) + 40)
 
 
-def class_accuracy(classes: tuple[str, ...], accuracy) -> alt.Chart:
-    df = pd.DataFrame({"class": list(classes), "accuracy": [float(a) for a in accuracy]})
+def class_bars(classes: tuple[str, ...], values, field: str, title: str, color: str) -> alt.Chart:
+    """One horizontal bar per class for a share in [0, 1] (accuracy, probability)."""
+    df = pd.DataFrame({"class": list(classes), field: [float(v) for v in values]})
     return (
         alt.Chart(df)
-        .mark_bar(color="#4e79a7")
+        .mark_bar(color=color)
         .encode(
             y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
-            tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".1%")],
+            x=alt.X(f"{field}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+            tooltip=["class:N", alt.Tooltip(f"{field}:Q", format=".1%")],
         )
-        .properties(title="Test accuracy per class", height=26 * len(classes) + 20)
+        .properties(title=title, height=26 * len(classes) + 20)
     )
+
+
+def class_accuracy(classes: tuple[str, ...], accuracy) -> alt.Chart:
+    return class_bars(classes, accuracy, "accuracy", "Test accuracy per class", "#4e79a7")
 
 
 def probabilities(classes: tuple[str, ...], probs) -> alt.Chart:
-    df = pd.DataFrame({"class": list(classes), "probability": [float(p) for p in probs]})
-    return (
-        alt.Chart(df)
-        .mark_bar(color="#59a14f")
-        .encode(
-            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
-            tooltip=["class:N", alt.Tooltip("probability:Q", format=".1%")],
-        )
-        .properties(title="The model's class probabilities", height=26 * len(classes) + 20)
-    )
+    return class_bars(classes, probs, "probability", "The model's class probabilities", "#59a14f")
