@@ -217,6 +217,7 @@ def report(r: BenchResult) -> str:
             lines.append(
                 f"  sweep {row['name']}: one run {row['one_run_seconds']:.2f} s, {row['members']} runs one after another {row['sequential_seconds']:.2f} s, "
                 f"grouped {row['grouped_seconds']:.2f} s = {row['grouped_over_one_run']:.2f}x one run ({row['grouped_over_sequential']:.2f}x one after another); "
-                f"loss curves equal to {row['max_loss_difference_first_100_steps']:.0e} (relative, first 100 steps), final test accuracies to {row['max_test_accuracy_difference']:.3f}"
+                f"members with lr <= 0.1: loss curves equal to {row['max_loss_difference_first_100_steps']:.0e} (relative, first 100 steps), "
+                f"final test accuracies to {row['max_test_accuracy_difference']:.3f}"
             )
     return "\n".join(lines)
