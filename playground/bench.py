@@ -26,14 +26,17 @@ from playground.train import EndEvent, EpochEvent, TrainConfig, train
 BASE_SPEC = "fc512 relu fc512 relu"
 
 
-def matmul_peak(n: int = 2048, reps: int = 5) -> float:
-    """Float32 GFLOP/s of an n x n matrix product on this machine (the best of reps)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_peak(n: int = 2048, reps: int = 5, device: str = "cpu") -> float:
+    """Float32 GFLOP/s of an n x n matrix product on this device (the best of reps)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     torch.mm(a, b)
+    sync()
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
         torch.mm(a, b)
+        sync()
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best / 1e9
 
@@ -65,7 +68,7 @@ class QuickstartNet(nn.Module):
         return self.linear_relu_stack(self.flatten(x))
 
 
-def reference_loop(train_limit: int, lr: float, seed: int) -> Callable[[], tuple[float, float]]:
+def reference_loop(train_limit: int, lr: float, seed: int, device: str = "cpu") -> Callable[[], tuple[float, float]]:
     """One call = one epoch of the tutorial's train() then test(); returns (seconds, test accuracy)."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets as tvd
@@ -79,7 +82,7 @@ def reference_loop(train_limit: int, lr: float, seed: int) -> Callable[[], tuple
     torch.manual_seed(seed)
     train_dataloader = DataLoader(training_data, batch_size=64, shuffle=True)
     test_dataloader = DataLoader(test_data, batch_size=64)
-    model = QuickstartNet()
+    model = QuickstartNet().to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 
@@ -87,6 +90,7 @@ def reference_loop(train_limit: int, lr: float, seed: int) -> Callable[[], tuple
         t0 = time.perf_counter()
         model.train()
         for X, y in train_dataloader:
+            X, y = X.to(device), y.to(device)
             pred = model(X)
             loss = loss_fn(pred, y)
             loss.backward()
@@ -96,6 +100,7 @@ def reference_loop(train_limit: int, lr: float, seed: int) -> Callable[[], tuple
         correct = 0
         with torch.no_grad():
             for X, y in test_dataloader:
+                X, y = X.to(device), y.to(device)
                 correct += (model(X).argmax(1) == y).type(torch.float).sum().item()
         return time.perf_counter() - t0, correct / len(test_dataloader.dataset)
 
@@ -136,17 +141,18 @@ class BenchResult:
     threads: int = 0
     peak_rss_mb: float = 0.0  # the process's peak resident memory: full Fashion-MNIST, both loops
     cnn: Optional[dict] = None  # the course CNN's epoch time, before and after channels-last
+    device: str = "cpu"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, sweep: bool = True) -> BenchResult:
+def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, sweep: bool = True, device: str = "cpu") -> BenchResult:
     epochs, limit = (2, 20_000) if quick else (5, 0)
-    progress("measuring the matmul peak")
-    peak = matmul_peak()
-    config = TrainConfig(model=BASE_SPEC, lr=0.1, epochs=epochs, batch_size=64, seed=0, train_limit=limit, device="cpu")
-    reference, playground = reference_loop(limit, 0.1, 0), playground_loop(config)
+    progress(f"measuring the matmul peak on {device}")
+    peak = matmul_peak(n=8192 if device == "cuda" else 2048, device=device)
+    config = TrainConfig(model=BASE_SPEC, lr=0.1, epochs=epochs, batch_size=64, seed=0, train_limit=limit, device=device)
+    reference, playground = reference_loop(limit, 0.1, 0, device), playground_loop(config)
     ref, pg = [], []
     for e in range(1, epochs + 1):  # interleaved: both see the same machine state
         ref.append(reference())
@@ -160,25 +166,25 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
     pg_s = statistics.median(s for s, _ in pg)
     result = BenchResult(
         epochs, n, ref_s, pg_s, ref_s / pg_s, ref[-1][1], pg[-1][1], peak, flops, flops / ref_s / 1e9 / peak, flops / pg_s / 1e9 / peak,
-        [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(),
+        [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(), device=device,
     )
-    result.cnn = cnn_epochs(quick, progress)
+    result.cnn = cnn_epochs(quick, progress, device)
     import resource
 
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
     if sweep:
         from playground.grouped import bench_sweep
 
-        result.sweep = bench_sweep(quick, progress)
+        result.sweep = bench_sweep(quick, progress, device)
     return result
 
 
-def cnn_epochs(quick: bool, progress: Callable[[str], None]) -> dict:
+def cnn_epochs(quick: bool, progress: Callable[[str], None], device: str = "cpu") -> dict:
     """One epoch of the course CNN with the default memory format and with channels-last, twice each (A B A B)."""
     from playground import train as train_module
 
     images = 3_200 if quick else 10_000
-    config = TrainConfig(model="cnn", lr=0.05, epochs=1, batch_size=64, train_limit=images, device="cpu")
+    config = TrainConfig(model="cnn", lr=0.05, epochs=1, batch_size=64, train_limit=images, device=device)
     out = {"images": images}
     for name, flag in (("default_seconds", False), ("channels_last_seconds", True), ("default_seconds_2", False), ("channels_last_seconds_2", True)):
         train_module.CHANNELS_LAST = flag
@@ -199,11 +205,11 @@ def _epoch_seconds(config: TrainConfig) -> float:
 
 def report(r: BenchResult) -> str:
     lines = [
-        f"Fashion-MNIST quickstart MLP, batch 64, SGD lr 0.1, {r.epochs} epoch(s) on {r.train_images:,} images, {r.threads} thread(s)",
+        f"Fashion-MNIST quickstart MLP on {r.device}, batch 64, SGD lr 0.1, {r.epochs} epoch(s) on {r.train_images:,} images, {r.threads} CPU thread(s)",
         f"  reference (DataLoader + ToTensor): {r.reference_seconds_per_epoch:.2f} s/epoch (median of {r.reference_epochs}), test accuracy {r.reference_accuracy:.4f}",
         f"  playground trainer:                {r.playground_seconds_per_epoch:.2f} s/epoch (median of {r.playground_epochs}), test accuracy {r.playground_accuracy:.4f}",
         f"  speedup {r.speedup:.2f}x; accuracy difference {100 * (r.playground_accuracy - r.reference_accuracy):+.2f} points",
-        f"  matmul peak {r.matmul_peak_gflops:.0f} GFLOP/s; training reaches {r.reference_peak_fraction:.0%} (reference) and {r.playground_peak_fraction:.0%} (playground) of it",
+        f"  float32 matmul peak {r.matmul_peak_gflops:,.0f} GFLOP/s; training reaches {r.reference_peak_fraction:.0%} (reference) and {r.playground_peak_fraction:.0%} (playground) of it",
         f"  peak resident memory of this process: {r.peak_rss_mb:,.0f} MB",
     ]
     if r.cnn:

@@ -222,14 +222,14 @@ def _unstack(model: nn.Module, params: dict[str, torch.Tensor], m: int, transpos
     return model
 
 
-def bench_sweep(quick: bool, progress: Callable[[str], None] = lambda s: None) -> dict:
+def bench_sweep(quick: bool, progress: Callable[[str], None] = lambda s: None, device: str = "cpu") -> dict:
     """A 4-value lr sweep, one run after another against grouped, on three models."""
     from playground.train import train
 
     cases = [
-        ("fc64 relu on digits", TrainConfig(dataset="digits", model="fc64 relu", epochs=3 if quick else 10, batch_size=32, device="cpu")),
-        ("toy MLP on circles", TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", epochs=10 if quick else 40, batch_size=16, device="cpu")),
-        ("quickstart MLP on Fashion-MNIST", TrainConfig(model="fc512 relu fc512 relu", epochs=1, batch_size=64, train_limit=10_000 if quick else 0, device="cpu")),
+        ("fc64 relu on digits", TrainConfig(dataset="digits", model="fc64 relu", epochs=3 if quick else 10, batch_size=32, device=device)),
+        ("toy MLP on circles", TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", epochs=10 if quick else 40, batch_size=16, device=device)),
+        ("quickstart MLP on Fashion-MNIST", TrainConfig(model="fc512 relu fc512 relu", epochs=1, batch_size=64, train_limit=10_000 if quick else 0, device=device)),
     ]
     lrs = [1.0, 0.1, 0.01, 0.001]
     rows = []
