@@ -35,7 +35,7 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.Chart:
     df["smoothed"] = df["loss"].rolling(max(len(df) // 50, 1), min_periods=1).mean()
     base = alt.Chart(df).encode(x=alt.X("step:Q", title="step"))
     raw = base.mark_line(opacity=0.3, color="#1f77b4").encode(
-        y=alt.Y("loss:Q", title="training loss (cross-entropy)"), tooltip=["step:Q", "epoch:Q", alt.Tooltip("loss:Q", format=".4f")]
+        y=alt.Y("loss:Q", title="loss per batch"), tooltip=["step:Q", "epoch:Q", alt.Tooltip("loss:Q", format=".4f")]
     )
     smooth = base.mark_line(color="#1f77b4").encode(y="smoothed:Q")
     chance = (
