@@ -22,6 +22,7 @@ CASES = [
     (["--model", "fc0"], "bad layer 'fc0' (token 1 of 1): the number of units must be 1 to 100,000"),
     (["--model", " ".join(["fc8 relu"] * 60)], "the spec has 120 layers: at most 100"),
     (["--model", "fc512 relu fcx"], "bad layer 'fcx' (token 3 of 3): expected fc<N>"),
+    (["--model", "fc12 relux"], "bad layer 'relux' (token 2 of 2): unknown layer"),
     (["--model", "conv8k3 pool2 pool2 pool2 pool2 pool2"], "leaves less than one pixel"),
     (["--model", "conv8k40"], "kernel 40 is larger than its padded input 28x28"),
     (["--model", "fc8 conv4"], "put them before the fc layers"),
@@ -43,8 +44,9 @@ CASES = [
 
 @pytest.mark.parametrize("args, message", CASES, ids=[" ".join(a)[:40] for a, _ in CASES])
 def test_bad_input_is_named_in_one_line(subprocess_env, args, message):
-    r = subprocess.run([sys.executable, "-m", "playground", "train", "--epochs", "1", *args, "--quiet"] if "--epochs" not in args else
-                       [sys.executable, "-m", "playground", "train", *args, "--quiet"], capture_output=True, text=True, env=subprocess_env, timeout=120)
+    # --epochs 1 first: a case's own --epochs comes later and wins (argparse keeps the last value)
+    command = [sys.executable, "-m", "playground", "train", "--epochs", "1", *args, "--quiet"]
+    r = subprocess.run(command, capture_output=True, text=True, env=subprocess_env, timeout=120)
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
