@@ -23,7 +23,7 @@ from playground.errors import PlaygroundError
 from playground.insight import save_weights
 from playground.home import runs_db_path
 from playground.runs import RunStore
-from playground.train import EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, train
+from playground.train import EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, train, warm_up
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.25  # step events are written in batches at most this old
@@ -200,12 +200,24 @@ class _Sink:
 
 _managers: dict[Path, JobManager] = {}
 _managers_lock = threading.Lock()
+_warmed = threading.Event()
+
+
+def _warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # only a head start: a real run reports its own errors
+        log.warning("warm-up failed:\n%s", traceback.format_exc())
 
 
 def manager() -> JobManager:
-    """The process-wide manager for the current $PLAYGROUND_HOME."""
+    """The process-wide manager for the current $PLAYGROUND_HOME. The first call also starts the
+    warm-up (train.warm_up) in the background, once per process."""
     path = runs_db_path()
     with _managers_lock:
         if path not in _managers:
             _managers[path] = JobManager(RunStore(path))
+            if not _warmed.is_set():  # on the manager's own worker, so never beside a real run
+                _warmed.set()
+                _managers[path]._pool.submit(_warm_up)
         return _managers[path]

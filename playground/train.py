@@ -44,6 +44,22 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def warm_up(device: str = "auto") -> None:
+    """Two tiny runs (an MLP and a small CNN) on made-up images. A process pays about 1 s of one-time
+    costs in its first run (building modules, starting the autograd engine, the optimizer's first
+    step; measured in the app); the app calls this in the background at start-up so that a
+    student's first run does not."""
+    meta = datasets.info(datasets.DEFAULT_DATASET)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (8, *meta.input_shape), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, meta.num_classes, (8,), generator=g)
+    ds = datasets.Dataset(meta, x, y, x, y, source="made up for the warm-up")
+    with torch.random.fork_rng(devices=[]):  # leaves the process's random state as it was
+        for spec in ("fc8 relu", "cnn"):
+            for _ in train(TrainConfig(dataset=meta.name, model=spec, epochs=1, batch_size=4, device=device), ds):
+                pass
+
+
 @dataclass
 class StartEvent:
     params: int  # trainable parameters

@@ -137,12 +137,24 @@ def test_stop_button_ends_a_live_run(tiny_home):
     at.button[0].click().run()
     run_id = at.session_state.run_id
     job = jobs.manager().job(run_id)
-    while job.step == 0:
+    while jobs.manager().store.first_loss(run_id) is None:
         time.sleep(0.05)
     at.run()
     assert any("Epoch 1 of 50" in p.proto.text for p in at.get("progress"))
+    assert any(c.value.startswith("Latest step ") and ": loss " in c.value for c in at.caption)  # the live readout
     at.button(key=f"stop-{run_id}").click().run()
     assert job.wait(30)
     at = wait_for_run(at)
     assert jobs.manager().store.get(run_id).status == "stopped"
     assert any("Stopped" in w.value for w in at.warning)
+
+
+def test_a_starting_run_shows_its_loss_chart_frame_and_the_guessing_line(tiny_home):
+    from playground.train import TrainConfig
+
+    at = app()
+    at.session_state.run_id = jobs.manager().store.create(TrainConfig(epochs=1))  # queued, no step yet
+    at.run()
+    assert not at.exception and any("Queued" in i.value for i in at.info)
+    assert len(at.get("vega_lite_chart")) == 1  # the loss chart, with only the ln(10) line so far
+    assert any("Waiting for the first steps" in c.value and "ln(10)" in c.value for c in at.caption)

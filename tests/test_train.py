@@ -1,6 +1,7 @@
 import math
 
 import pytest
+import torch
 
 from playground.errors import PlaygroundError
 from playground.train import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, StartEvent, StepEvent, TrainConfig, train
@@ -104,3 +105,12 @@ def test_config_key_is_canonical_and_ignores_the_device():
     assert a.key == TrainConfig(model="base").key == TrainConfig(model="base", device="cpu").key
     assert a.key != TrainConfig(model="base", seed=1).key
     assert TrainConfig.from_dict(a.to_dict()) == a
+
+
+def test_warm_up_trains_tiny_models_and_leaves_the_random_state_alone(home):
+    from playground.train import warm_up
+
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    warm_up(device="cpu")  # made-up images: needs no dataset files
+    assert torch.equal(torch.random.get_rng_state(), before)

@@ -65,13 +65,19 @@ def _metrics(run: Run) -> None:
 def _curves(run: Run) -> None:
     store = jobs.manager().store
     steps, epochs = store.steps(run.id), store.epochs(run.id)
-    if not steps:
-        st.caption("The first curve points appear after the first steps.")
+    if not steps and not run.active:
+        st.caption("This run has no curve points.")
         return
     num_classes = datasets.info(run.config.dataset).num_classes
     left, right = st.columns(2)
+    if not steps:  # starting: the chart's frame and the guessing line now, the points as they come
+        left.altair_chart(charts.step_loss([], num_classes), width="stretch")
+        right.caption(f"Waiting for the first steps. The first loss should be near the dashed line, ln({num_classes}): "
+                      "the loss of a model that guesses every class with equal probability.")
+        return
     if run.active:
         left.altair_chart(charts.step_loss(_thin(steps, LIVE_CHART_STEPS), num_classes), width="stretch")
+        left.caption(f"Latest step {steps[-1]['step']:,}: loss {steps[-1]['loss']:.4f}")
         right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
         st.caption("Loss per epoch, the gradient curves and the table appear when the run ends.")
         return
