@@ -122,12 +122,14 @@ def train_group(
     alive = [True] * M  # members still training (a diverged member stops; the others go on)
     step_size: dict[str, torch.Tensor] = {}  # -lr, or 0 for a diverged member
 
-    def set_step_sizes() -> None:
+    def set_step_sizes() -> torch.Tensor:
+        """Step sizes from alive; returns the mask of members still training."""
         live = torch.tensor(alive, device=device)
         for k in names:
             step_size[k] = shape(torch.where(live, -lr, 0.0), params[k])
+        return live
 
-    set_step_sizes()
+    live_mask = set_step_sizes()
     momentum = {k: shape(torch.tensor([c.momentum for c in configs], device=device), params[k]) for k in names}
     uses_momentum = {k: v > 0 for k, v in momentum.items()}
     decay = {k: shape(torch.tensor([c.weight_decay for c in configs], device=device), params[k]) for k in names}
@@ -152,7 +154,6 @@ def train_group(
         return loss_sum / n, correct / n
 
     step = 0
-    live_mask = torch.tensor(alive, device=device)
     for epoch in range(1, c0.epochs + 1):
         t0 = time.perf_counter()
         perms = torch.stack([torch.randperm(len(x_train), generator=g) for g in orders]).to(device)
@@ -199,8 +200,7 @@ def train_group(
                 event = StepEvent(step, epoch, values[m])
                 if not math.isfinite(values[m]):
                     alive[m] = False
-                    set_step_sizes()
-                    live_mask = torch.tensor(alive, device=device)
+                    live_mask = set_step_sizes()
                     yield m, event
                     yield m, EndEvent(
                         "diverged",

@@ -200,7 +200,6 @@ class _Sink:
 
 _managers: dict[Path, JobManager] = {}
 _managers_lock = threading.Lock()
-_warmed = threading.Event()
 
 
 def _warm_up() -> None:
@@ -216,8 +215,8 @@ def manager() -> JobManager:
     path = runs_db_path()
     with _managers_lock:
         if path not in _managers:
+            first = not _managers
             _managers[path] = JobManager(RunStore(path))
-            if not _warmed.is_set():  # on the manager's own worker, so never beside a real run
-                _warmed.set()
+            if first:  # on the manager's own worker, so never beside a real run
                 _managers[path]._pool.submit(_warm_up)
         return _managers[path]
