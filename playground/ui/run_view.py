@@ -31,7 +31,10 @@ def _thin(steps: list[dict], limit: int) -> list[dict]:
 def _status(run: Run, job: Optional[Job], cached: bool) -> None:
     cfg = run.config
     if run.status == "queued":
-        st.info("Queued: it starts when the run before it finishes.", icon=":material/hourglass_top:")
+        if any(j.run_id != run.id for j in jobs.manager().active()):
+            st.info("Queued: it starts when the run before it finishes.", icon=":material/hourglass_top:")
+        else:  # nothing ahead of it but, in a fresh app, the second-long warm-up
+            st.info("Starting: preparing the data and the model.", icon=":material/hourglass_top:")
     elif run.status == "running":
         step = job.step if job else 0
         total = run.total_steps or 1
