@@ -3,9 +3,9 @@ regions are redrawn while it trains; classical SVM baselines on the same split."
 
 import streamlit as st
 
-from playground import boundary, datasets, specs, toy
+from playground import boundary, datasets, jobs, specs, toy
 from playground.errors import PlaygroundError
-from playground.ui import charts
+from playground.ui import charts, toy_view
 from playground.ui.data import TOY_DEFAULTS, toy_params
 from playground.ui.state import set_defaults
 from playground.train import TrainConfig
@@ -42,40 +42,22 @@ try:
         toy_points=params.points, toy_noise=params.noise, toy_train_share=params.train_share, toy_seed=params.seed,
     )
     ds = datasets.load(kind, toy_params=params)
-    if batch > len(ds.x_train):
-        raise PlaygroundError(f"batch size {batch} is larger than the {len(ds.x_train)} training points: lower it")
 except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
 st.code(f"{spec or '(no hidden layer: logistic regression)'}   ->   Linear(-> 2)", language=None)
-g = boundary.grid(ds, resolution=44)
+g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 
-go = st.button("Train", type="primary", icon=":material/play_arrow:", key="toy_train")
-first_col, live_col = st.columns(2)
-if go:
-    status, live_slot = st.empty(), live_col.empty()
-    first = None
-    for item in boundary.live(config, ds, g, every=max(1, epochs // 25)):
-        if isinstance(item, boundary.Snapshot):
-            e = item.event
-            title = f"Epoch {item.epoch}: test accuracy {e.test_accuracy:.0%}"
-            if first is None:
-                first = item
-                first_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, item.probability, f"After the first epoch: test accuracy {e.test_accuracy:.0%}"), width="stretch")
-            live_slot.altair_chart(charts.decision_regions(ds, g.xs, g.ys, item.probability, title), width="stretch")
-            status.progress(item.epoch / epochs, text=f"Epoch {item.epoch} of {epochs} · train loss {e.train_loss:.4f} · test loss {e.test_loss:.4f} · test accuracy {e.test_accuracy:.1%}")
-            st.session_state.toy_result = {"config": config.key, "first": first, "last": item}
-        elif isinstance(item, boundary.EndEvent):
-            status.success(f"{item.message.capitalize()}: test accuracy {item.final.get('test_accuracy', 0):.1%}", icon=":material/check_circle:")
-elif (result := st.session_state.get("toy_result")) and result["config"] == config.key:
-    first, last = result["first"], result["last"]
-    first_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, first.probability, f"After the first epoch: test accuracy {first.event.test_accuracy:.0%}"), width="stretch")
-    live_col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, last.probability, f"After epoch {last.epoch}: test accuracy {last.event.test_accuracy:.0%}"), width="stretch")
-    cut = f" (the run was cut short at epoch {last.epoch} of {epochs} by another click: press Train to run it all)" if last.epoch < epochs else ""
-    st.caption(f"Train loss {last.event.train_loss:.4f} · test loss {last.event.test_loss:.4f}{cut}")
-else:
-    first_col.altair_chart(charts.toy_points(ds), width="stretch")
-    live_col.info("Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns.", icon=":material/info:")
+manager = jobs.manager()
+if st.button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
+    job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
+    st.session_state.toy_run = job.run_id
+    if job.cached:
+        st.toast("This exact setup was trained before: its regions come from the cache.", icon=":material/bolt:")
+shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.session_state else None
+if shown is None or shown.config.key != config.key:  # the settings changed since: the stored run of these, if any
+    shown = manager.store.find_reusable(config)
+toy_view.run_regions(shown, ds, g)
 
 st.subheader("Compare with a classical baseline")
 if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):

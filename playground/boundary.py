@@ -1,16 +1,14 @@
-"""Decision regions of 2D classifiers: the trained network's, epoch by epoch, and two classical
-baselines (a linear SVM and an RBF-kernel SVM from scikit-learn) on the same split."""
+"""Decision regions of 2D classifiers: the grid they are drawn on, the epochs a toy run stores them
+for (the worker computes them, playground.worker), and two classical baselines (a linear SVM and an RBF-kernel SVM from scikit-learn) on the same split."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 import torch
 
 from playground import datasets
-from playground.train import EndEvent, EpochEvent, StartEvent, TrainConfig, train
 
 
 @dataclass
@@ -31,22 +29,14 @@ def grid(ds: datasets.Dataset, resolution: int = 60, margin: float = 0.25) -> Gr
     return Grid(xs, ys, torch.tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=torch.float32))
 
 
-@dataclass
-class Snapshot:
-    epoch: int
-    probability: np.ndarray  # [R*R] probability of class 1 at each grid point
-    event: EpochEvent
+RESOLUTION = 44  # grid points per side of the decision-region maps
+MAX_SNAPSHOTS = 25  # decision-region maps stored per toy run, the first and the last included
 
 
-def live(config: TrainConfig, ds: datasets.Dataset, g: Grid, every: int = 1) -> Iterator[StartEvent | Snapshot | EndEvent]:
-    """Train config on ds, yielding the decision regions after the first epoch, every `every`
-    epochs, and the last."""
-    for event in train(config, ds):
-        if isinstance(event, EpochEvent):
-            if event.epoch == 1 or event.epoch % every == 0 or event.epoch == config.epochs:
-                yield Snapshot(event.epoch, event.predict(g.points)[:, 1].numpy(), event)
-        elif isinstance(event, (StartEvent, EndEvent)):
-            yield event
+def is_snapshot_epoch(epoch: int, epochs: int) -> bool:
+    """The epochs whose decision regions a toy run stores: the first, every few, the last."""
+    every = max(1, epochs // MAX_SNAPSHOTS)
+    return epoch == 1 or epoch % every == 0 or epoch == epochs
 
 
 @dataclass

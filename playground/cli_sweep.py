@@ -31,7 +31,7 @@ def cmd_sweep(args) -> int:
     twins = sweeps.members(base, args.param, values, seeds)  # refuses a bad member before any training
     manager = jobs.manager()
     if any(manager.store.find_reusable(m.config) is None for m in twins):
-        datasets.load(base.dataset, download_bar())
+        datasets.prepare(base.dataset, download_bar())
     bars: dict[int, tqdm] = {}
 
     def on_event(i: int, event) -> None:

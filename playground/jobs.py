@@ -1,32 +1,25 @@
-"""Background execution of runs: the one interface the UI and the CLI use to train.
+"""Runs as jobs: the one interface the UI and the CLI use to train.
 
 submit(config) answers at once. A config that already finished is served from the run store
-(the cached trainer); the same config already queued or running in this process is joined;
-anything else is queued on a small thread pool (one worker: two laptop cores are better spent on
-one run at a time). Events go to the run store as they come, so any page, thread or later
-process can draw the curves; a Job keeps the live progress in memory.
+(the cached trainer); the same config already queued or running is joined; anything else is
+queued on the executor (playground.executor), which trains it outside this process. The run store
+holds every event, so any page, thread or later process can draw the curves; a Job mirrors the
+live progress in memory for the pages and listeners of this process.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import threading
-import time
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from playground.errors import PlaygroundError
-from playground.insight import save_weights
+from playground import executor as executors
+from playground.config import TrainConfig
+from playground.events import Event
 from playground.home import runs_db_path
 from playground.runs import RunStore
-from playground.train import EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, train, warm_up
-
-log = logging.getLogger(__name__)
-FLUSH_SECONDS = 0.25  # step events are written in batches at most this old
 
 
 @dataclass
@@ -39,12 +32,14 @@ class Job:
     total_steps: int = 0
     epoch: int = 0
     message: str = ""
-    stop_requested: threading.Event = field(default_factory=threading.Event)
     done_event: threading.Event = field(default_factory=threading.Event)
     on_event: Optional[Callable[[Event], None]] = None
+    canceller: Optional[Callable[[], None]] = field(default=None, repr=False)  # set by the executor
 
     def stop(self) -> None:
-        self.stop_requested.set()
+        """Stop the run: a queued one never starts, a running one ends 'stopped' within a step."""
+        if self.canceller is not None and not self.done:
+            self.canceller()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self.done_event.wait(timeout)
@@ -55,10 +50,10 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, store: RunStore, workers: int = 1):
+    def __init__(self, store: RunStore, executor: Optional[executors.Executor] = None):
         self.store = store
         store.mark_orphans_interrupted()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playground-run")
+        self.executor = executor or executors.get()
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}  # run_id -> job, for runs started by this process
 
@@ -73,7 +68,7 @@ class JobManager:
                 return _cached_job(cached)
             job = Job(self.store.create(config), config, on_event=on_event)
             self._jobs[job.run_id] = job
-        self._pool.submit(self._execute, job)
+        self.executor.submit(self.store, [job])
         return job
 
     def job(self, run_id: int) -> Optional[Job]:
@@ -106,51 +101,11 @@ class JobManager:
                     jobs.append(job)
                     fresh.append(job)
         if len(fresh) > 1 and groupable([j.config for j in fresh]) is None:
-            self._pool.submit(self._execute_group, fresh)
+            self.executor.submit(self.store, fresh)
         else:
             for job in fresh:
-                self._pool.submit(self._execute, job)
+                self.executor.submit(self.store, [job])
         return jobs
-
-    def _execute(self, job: Job) -> None:
-        sink = _Sink(self.store, job)
-        try:
-            for event in train(job.config, should_stop=job.stop_requested.is_set):
-                sink(event)
-        except PlaygroundError as e:
-            self._fail(job, sink.pending, str(e))
-        except Exception as e:  # a bug, not the user's doing: keep the run consistent, log the trace
-            log.error("run %s failed:\n%s", job.run_id, traceback.format_exc())
-            self._fail(job, sink.pending, f"internal error ({type(e).__name__}: {e}); please report it")
-        finally:
-            job.done_event.set()
-
-    def _execute_group(self, group: list[Job]) -> None:
-        from playground.grouped import train_group
-
-        sinks = [_Sink(self.store, job) for job in group]
-        try:
-            for m, event in train_group([j.config for j in group], should_stop=lambda: any(j.stop_requested.is_set() for j in group)):
-                sinks[m](event)
-        except PlaygroundError as e:
-            for sink in sinks:
-                if not sink.job.done_event.is_set() and sink.job.status in ("queued", "running"):
-                    self._fail(sink.job, sink.pending, str(e))
-        except Exception as e:
-            log.error("group %s failed:\n%s", [j.run_id for j in group], traceback.format_exc())
-            for sink in sinks:
-                if sink.job.status in ("queued", "running"):
-                    self._fail(sink.job, sink.pending, f"internal error ({type(e).__name__}: {e}); please report it")
-        finally:
-            for job in group:
-                job.done_event.set()
-
-    def _fail(self, job: Job, pending: list[StepEvent], message: str) -> None:
-        try:
-            self.store.add_steps(job.run_id, pending)
-            self.store.finish(job.run_id, "failed", message, {})
-        finally:
-            job.status, job.message = "failed", message
 
 
 def _cached_job(run) -> Job:
@@ -162,61 +117,15 @@ def _cached_job(run) -> Job:
     return job
 
 
-class _Sink:
-    """Writes one run's events to the store (steps in batches) and mirrors its progress in the Job."""
-
-    def __init__(self, store: RunStore, job: Job):
-        self.store, self.job = store, job
-        self.pending: list[StepEvent] = []
-        self.last_flush = 0.0  # the first step is written at once: the page shows the first point quickly
-
-    def __call__(self, event: Event) -> None:
-        job = self.job
-        if isinstance(event, StepEvent):
-            self.pending.append(event)
-            job.step, job.epoch = event.step, event.epoch
-            if time.monotonic() - self.last_flush > FLUSH_SECONDS:
-                self.flush()
-        elif isinstance(event, StartEvent):
-            self.store.start(job.run_id, event)
-            job.total_steps, job.status = event.total_steps, "running"
-        elif isinstance(event, EpochEvent):
-            self.flush()
-            self.store.add_epoch(job.run_id, event)
-        elif isinstance(event, EndEvent):
-            self.flush()
-            if event.model is not None and event.status in ("completed", "stopped"):
-                save_weights(job.run_id, event.model)
-            self.store.finish(job.run_id, event.status, event.message, event.final)
-            job.status, job.message = event.status, event.message
-            job.done_event.set()
-        if job.on_event:
-            job.on_event(event)
-
-    def flush(self) -> None:
-        self.store.add_steps(self.job.run_id, self.pending)
-        self.pending, self.last_flush = [], time.monotonic()
-
-
-_managers: dict[Path, JobManager] = {}
+_managers: dict[tuple[Path, str], JobManager] = {}
 _managers_lock = threading.Lock()
 
 
-def _warm_up() -> None:
-    try:
-        warm_up()
-    except Exception:  # only a head start: a real run reports its own errors
-        log.warning("warm-up failed:\n%s", traceback.format_exc())
-
-
 def manager() -> JobManager:
-    """The process-wide manager for the current $PLAYGROUND_HOME. The first call also starts the
-    warm-up (train.warm_up) in the background, once per process."""
+    """The process-wide manager for the current $PLAYGROUND_HOME and $PLAYGROUND_EXECUTOR."""
     path = runs_db_path()
+    kind = executors.get().__class__.__name__
     with _managers_lock:
-        if path not in _managers:
-            first = not _managers
-            _managers[path] = JobManager(RunStore(path))
-            if first:  # on the manager's own worker, so never beside a real run
-                _managers[path]._pool.submit(_warm_up)
-        return _managers[path]
+        if (path, kind) not in _managers:
+            _managers[(path, kind)] = JobManager(RunStore(path))
+        return _managers[(path, kind)]

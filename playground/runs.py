@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from playground.errors import PlaygroundError
-from playground.train import EpochEvent, StartEvent, StepEvent, TrainConfig
+from playground.config import TrainConfig
+from playground.events import EpochEvent, StartEvent, StepEvent
 
 ACTIVE = ("queued", "running")
 REUSABLE = ("completed", "diverged")  # deterministic outcomes: training again gives the same result
@@ -60,6 +61,12 @@ CREATE TABLE IF NOT EXISTS epochs (
     lr REAL,
     val_loss REAL,
     val_accuracy REAL,
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    probability BLOB NOT NULL,      -- float32 [R*R]: P(class 1) on the toy page's grid (boundary.grid)
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -119,10 +126,10 @@ class RunStore:
         db.execute("PRAGMA foreign_keys=ON")
         return db
 
-    def _write(self, sql: str, args: Iterable = ()) -> int:
+    def _write(self, sql: str, args: Iterable = (), many: bool = False) -> int:
         try:
             with closing(self._connect()) as db, db:
-                return db.execute(sql, tuple(args)).lastrowid
+                return db.executemany(sql, args).lastrowid if many else db.execute(sql, tuple(args)).lastrowid
         except sqlite3.OperationalError as e:  # disk full, read-only file, locked too long
             raise PlaygroundError(f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions") from None
 
@@ -148,8 +155,7 @@ class RunStore:
         if not events:
             return
         rows = [(run_id, e.step, e.epoch, e.loss, e.grad_mean, e.grad_abs_mean) for e in events]
-        with closing(self._connect()) as db, db:
-            db.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._write("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)", rows, many=True)
 
     def add_epoch(self, run_id: int, e: EpochEvent) -> None:
         self._write(
@@ -157,6 +163,13 @@ class RunStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds, e.lr, e.val_loss, e.val_accuracy),
         )
+
+    def add_snapshot(self, run_id: int, epoch: int, probability) -> None:
+        """A toy run's decision regions after an epoch: P(class 1) at each grid point."""
+        import numpy as np
+
+        blob = np.asarray(probability, dtype=np.float32).tobytes()
+        self._write("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", (run_id, epoch, blob))
 
     def finish(self, run_id: int, status: str, message: str, final: dict) -> None:
         self._write(
@@ -214,6 +227,13 @@ class RunStore:
     def first_loss(self, run_id: int) -> Optional[float]:
         rows = self._read("SELECT loss FROM steps WHERE run_id=? AND step=1", (run_id,))
         return rows[0]["loss"] if rows else None
+
+    def snapshots(self, run_id: int) -> list[tuple[int, "np.ndarray"]]:
+        """(epoch, P(class 1) per grid point) of a toy run, in epoch order."""
+        import numpy as np
+
+        rows = self._read("SELECT epoch, probability FROM snapshots WHERE run_id=? ORDER BY epoch", (run_id,))
+        return [(r["epoch"], np.frombuffer(r["probability"], dtype=np.float32)) for r in rows]
 
     def epochs(self, run_id: int) -> list[dict]:
         sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy FROM epochs WHERE run_id=? ORDER BY epoch"

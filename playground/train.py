@@ -20,10 +20,12 @@ from playground import datasets
 from playground.augment import Augmenter, Normalizer, unit
 from playground.config import DEVICES, TrainConfig
 from playground.errors import PlaygroundError
+from playground.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
 from playground.models import build_model, eval_batch_size
 from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS, Loss, make_optimizer, make_scheduler
 
-__all__ = ["TrainConfig", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "train", "evaluate", "resolve_device"]
+__all__ = ["TrainConfig", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULERS", "train", "evaluate", "resolve_device",
+           "Event", "StartEvent", "StepEvent", "EpochEvent", "EndEvent"]
 GRAD_EVERY_STEP_UNTIL = 100  # gradient statistics at every step up to here, then every 10th
 # Convolutions on the CPU run about 1.4x faster on channels-last tensors (measured by the benchmark,
 # which switches this off to compare).
@@ -58,51 +60,6 @@ def warm_up(device: str = "auto") -> None:
         for spec in ("fc8 relu", "cnn"):
             for _ in train(TrainConfig(dataset=meta.name, model=spec, epochs=1, batch_size=4, device=device), ds):
                 pass
-
-
-@dataclass
-class StartEvent:
-    params: int  # trainable parameters
-    device: str
-    steps_per_epoch: int
-    total_steps: int
-    train_size: int
-    test_size: int
-
-
-@dataclass
-class StepEvent:
-    step: int  # 1-based, counted over all epochs
-    epoch: int  # 1-based
-    loss: float  # mini-batch loss before this step's update
-    grad_mean: Optional[float] = None  # mean of dL/dw over all trainable weights
-    grad_abs_mean: Optional[float] = None  # mean of |dL/dw|
-
-
-@dataclass
-class EpochEvent:
-    epoch: int
-    train_loss: float  # running mean over the epoch's batches (train mode)
-    train_accuracy: float  # fraction in [0, 1], running over the epoch's batches
-    test_loss: float
-    test_accuracy: float
-    seconds: float  # wall time of the epoch, training and evaluation
-    lr: Optional[float] = None  # the learning rate used during this epoch
-    val_loss: Optional[float] = None  # on the held-out validation split, if any
-    val_accuracy: Optional[float] = None
-    # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
-    predict: Optional[Callable[[torch.Tensor], torch.Tensor]] = field(default=None, repr=False, compare=False)
-
-
-@dataclass
-class EndEvent:
-    status: str  # completed | diverged | stopped
-    message: str
-    final: dict = field(default_factory=dict)
-    model: Optional[nn.Module] = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
-
-
-Event = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
 
 
 @torch.no_grad()

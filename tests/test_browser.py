@@ -1,103 +1,10 @@
-"""Real-browser tests: Playwright (PyPI) driving Debian's chromium against `streamlit run` on
-localhost. Screenshots of every page go to tests/artifacts/ (git-ignored), with the measured
-latencies of a new run's first curve point and of a cached run's redraw.
-
-Skipped where playwright or /usr/bin/chromium is missing, unless PLAYGROUND_REQUIRE_BROWSER=1
-(CI, where .ci/run installs both) makes that a failure.
-"""
+"""Real-browser tests of every page, a tiny run, the cache, Stop, share links and uploads. Screenshots
+of every page go to tests/artifacts/, with the measured latencies of a new run's first curve point
+and of a cached run's redraw."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
-ROOT = Path(__file__).parent.parent
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-if sync_playwright is None or not CHROMIUM.is_file():
-    if os.environ.get("PLAYGROUND_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("PLAYGROUND_REQUIRE_BROWSER=1 but playwright or /usr/bin/chromium is missing")
-    pytest.skip("install playwright (pip) and chromium (apt) to run the browser tests", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run` on a free localhost port, over a home holding the tiny Fashion-MNIST."""
-    from tests.conftest import write_tiny_fashion
-
-    home = tmp_path_factory.mktemp("browser-home")
-    write_tiny_fashion(home / "data" / "FashionMNIST" / "raw")
-    port = _free_port()
-    env = dict(os.environ, PLAYGROUND_HOME=str(home), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://localhost:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    yield pg
-    context.close()
-
-
-def _open(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_timeout(500)
-
-
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
+from tests.browser import *  # noqa: F401,F403 - the server, browser and page fixtures
 
 PAGES = [("", "Train"), ("data", "Data: Fashion-MNIST"), ("model", "Model anatomy"), ("results", "Results"), ("toy", "Toy 2D"),
          ("experiments", "Experiments"), ("runs", "Run history"), ("conv", "Convolution arithmetic")]
@@ -105,10 +12,10 @@ PAGES = [("", "Train"), ("data", "Data: Fashion-MNIST"), ("model", "Model anatom
 
 @pytest.mark.parametrize("path, title", PAGES)
 def test_every_page_opens_without_an_error(server, page, path, title):
-    _open(page, f"{server}/{path}")
+    open_page(page, f"{server}/{path}")
     expect(page.locator("h1").first).to_have_text(title)
     assert page.locator("[data-testid='stException']").count() == 0
-    _shot(page, f"page-{path or 'train'}")
+    shot(page, f"page-{path or 'train'}")
 
 
 def FIRST_POINT(page):
@@ -118,19 +25,19 @@ def FIRST_POINT(page):
 
 
 def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
-    _open(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200")
+    open_page(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200")
     expect(page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))).to_have_value("fc32 relu")
     t0 = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     expect(FIRST_POINT(page)).to_be_visible(timeout=60_000)
     first_point = time.perf_counter() - t0
     expect(page.get_by_text("Completed in")).to_be_visible(timeout=90_000)
-    _shot(page, "train-finished")
+    shot(page, "train-finished")
     t0 = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Served from the cache")).to_be_visible(timeout=30_000)
     cached = time.perf_counter() - t0
-    _open(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200&seed=5")  # a new run in a warm server
+    open_page(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200&seed=5")  # a new run in a warm server
     t0 = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     expect(FIRST_POINT(page)).to_be_visible(timeout=60_000)
@@ -142,22 +49,22 @@ def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
 
 
 def test_stop_a_long_run(server, page):
-    _open(page, f"{server}/?model=fc64+relu&epochs=50&batch=1&seed=7")
+    open_page(page, f"{server}/?model=fc64+relu&epochs=50&batch=1&seed=7")
     page.get_by_role("button", name="Train", exact=True).click()
     stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=60_000)
     stop.click()
     expect(page.get_by_text("Stopped:")).to_be_visible(timeout=60_000)
-    _shot(page, "train-stopped")
+    shot(page, "train-stopped")
 
 
 def test_a_share_link_restores_the_settings(server, page):
-    _open(page, f"{server}/?model=conv8k3+relu+pool2+fc32+relu&lr=0.03&epochs=7")
+    open_page(page, f"{server}/?model=conv8k3+relu+pool2+fc32+relu&lr=0.03&epochs=7")
     expect(page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))).to_have_value("conv8k3 relu pool2 fc32 relu")
     assert "lr=0.03" in page.url and "epochs=7" in page.url
-    _open(page, f"{server}/model?model=lenet")
+    open_page(page, f"{server}/model?model=lenet")
     expect(page.get_by_text("44,426").first).to_be_visible()
-    _shot(page, "share-link-model")
+    shot(page, "share-link-model")
 
 
 def test_upload_your_own_image_on_the_results_page(server, page, tmp_path):
@@ -168,10 +75,10 @@ def test_upload_your_own_image_on_the_results_page(server, page, tmp_path):
     digit[10:54, 28:36] = 0  # a dark bar on white paper
     path = tmp_path / "mine.png"
     Image.fromarray(digit).save(path)
-    _open(page, f"{server}/results")  # the tiny run trained above has its weights
+    open_page(page, f"{server}/results")  # the tiny run trained above has its weights
     page.get_by_role("tab", name="Your own image").click()
     page.locator("input[type='file']").set_input_files(str(path))
     expect(page.get_by_text("Predicted:")).to_be_visible(timeout=30_000)
     body = page.inner_text("body")
     assert "28x28" in body and "inverted" in body, body[-600:]
-    _shot(page, "results-upload")
+    shot(page, "results-upload")

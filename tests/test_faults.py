@@ -37,6 +37,7 @@ def test_an_unwritable_home_is_one_clear_line(subprocess_env, tmp_path):
 
 
 def test_a_full_disk_fails_the_run_with_a_message(tiny_home, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")  # the patch below lives in this process
     store = jobs.manager().store
     original = RunStore.add_epoch
 
@@ -48,6 +49,22 @@ def test_a_full_disk_fails_the_run_with_a_message(tiny_home, monkeypatch):
     assert job.wait(60)
     monkeypatch.setattr(RunStore, "add_epoch", original)
     run = store.get(job.run_id)
+    assert run.status == "failed" and "disk is full" in run.message
+
+
+def test_a_store_that_cannot_take_steps_still_ends_the_run(tiny_home, monkeypatch):
+    """Writing the curve fails, and writing it again while failing the run too: the run still ends
+    'failed' (not 'running' for ever), and whoever waits on it is told."""
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")
+
+    def full(self, run_id, events):
+        if events:
+            raise PlaygroundError("the run store cannot be written (database or disk is full)")
+
+    monkeypatch.setattr(RunStore, "add_steps", full)
+    job = jobs.manager().submit(TrainConfig(model="fc8", epochs=1, batch_size=16))
+    assert job.wait(60) and job.status == "failed" and "disk is full" in job.message
+    run = jobs.manager().store.get(job.run_id)
     assert run.status == "failed" and "disk is full" in run.message
 
 

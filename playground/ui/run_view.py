@@ -15,10 +15,11 @@ from playground.train import GRAD_EVERY_STEP_UNTIL
 from playground.ui import charts
 from playground.ui.history import runs_frame
 
-# Redraws share the laptop's cores with the training run (and the browser draws every chart again),
-# so while a run is live the page polls slowly, thins the per-step curves hard and draws two charts.
+# Redraws share the laptop's cores with the training process (and the browser draws every chart
+# again), so while a run is live the page polls slowly, thins the per-step curves hard and draws two
+# charts. A queued run's panel is a status line and a Stop button, polled as slowly.
 POLL_SECONDS = 1.5
-FIRST_POLL_SECONDS = 0.3
+FIRST_POLL_SECONDS = 0.3  # only while a started run has no curve point yet (about a second)
 LIVE_CHART_STEPS = 300
 FINAL_CHART_STEPS = 2000
 
@@ -31,9 +32,10 @@ def _thin(steps: list[dict], limit: int) -> list[dict]:
 def _status(run: Run, job: Optional[Job], cached: bool) -> None:
     cfg = run.config
     if run.status == "queued":
-        if any(j.run_id != run.id for j in jobs.manager().active()):
-            st.info("Queued: it starts when the run before it finishes.", icon=":material/hourglass_top:")
-        else:  # nothing ahead of it but, in a fresh app, the second-long warm-up
+        ahead = [j for j in jobs.manager().active() if j.run_id < run.id]
+        if ahead:
+            st.info(f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.", icon=":material/hourglass_top:")
+        else:  # nothing ahead of it but, in a fresh app, the worker's start-up
             st.info("Starting: preparing the data and the model.", icon=":material/hourglass_top:")
     elif run.status == "running":
         step = job.step if job else 0
@@ -44,12 +46,20 @@ def _status(run: Run, job: Optional[Job], cached: bool) -> None:
         when = dt.datetime.fromtimestamp(run.finished).strftime("%Y-%m-%d %H:%M")
         prefix = f"Served from the cache: this exact configuration was trained on {when}" if cached else "Completed"
         st.success(f"{prefix} in {run.seconds:.1f} s on {run.device}.", icon=":material/check_circle:")
+    elif run.status == "stopped" and run.started is None:
+        st.warning("Stopped before it started: it was taken off the queue and will not run.", icon=":material/stop_circle:")
     elif run.status == "stopped":
         st.warning(f"Stopped: {run.message}. The curves so far are kept.", icon=":material/stop_circle:")
     elif run.status == "diverged":
         st.error(f"Diverged: {run.message}", icon=":material/warning:")
     else:  # failed, interrupted
         st.error(f"{run.status.capitalize()}: {run.message}", icon=":material/error:")
+    if run.final.get("grouped_with"):
+        st.caption(
+            f":material/group_work: Trained in one group with its {run.final['grouped_with'] - 1} sweep twin(s): the twins' "
+            "weights are stacked and updated together. Its numbers equal a run alone's to about 1e-6 over the first 100 steps; "
+            "a chaotic run (a learning rate near divergence) can amplify that rounding and end elsewhere."
+        )
 
 
 def _metrics(run: Run) -> None:
@@ -97,8 +107,12 @@ def _curves(run: Run) -> None:
         st.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
     st.caption(
         "Gradients are averaged over all trainable parameters, at every step for the first 100 steps and "
-        "every 10th step after. Train metrics are running means over each epoch's batches; validation and test "
-        "metrics are computed after each epoch in eval mode."
+        "every 10th step after. What to expect: the signed mean hovers around zero from the start (positive and "
+        "negative gradients cancel), so its size says little; the mean |dL/dw| is the one that shows learning. "
+        "It often rises over the first steps, while the loss falls fastest and the last layer's gradients grow, "
+        "then shrinks as the loss flattens out: a gradient that stays near zero from step 1 means nothing learns "
+        "(a dead or saturated network), one that keeps growing means the steps are too large. Train metrics are "
+        "running means over each epoch's batches; validation and test metrics are computed after each epoch in eval mode."
     )
     if run.final.get("normalization"):
         st.caption(f"Inputs: {run.final['normalization']}." + (f" Augmentation: {run.config.augment}." if run.config.augment else ""))
@@ -111,30 +125,39 @@ def run_panel(run_id: int) -> None:
     """Status, metrics and curves of one run; polls while the run is queued or running."""
     manager = jobs.manager()
     first = manager.store.get(run_id)
-    live = first is not None and first.active
-    # Until the first curve points exist, poll fast so that they show within about a second of Train;
-    # then one full redraw switches to the slower cadence that leaves the cores to training.
-    waiting = live and manager.store.first_loss(run_id) is None
+    phase = _phase(manager, first)
+    # Started but no curve point yet: poll fast, so that the first point shows within about a second
+    # of Train; otherwise slowly. A change of phase redraws the page once to change the cadence.
+    every = {"waiting": FIRST_POLL_SECONDS, "queued": POLL_SECONDS, "running": POLL_SECONDS}.get(phase)
 
-    @st.fragment(run_every=(FIRST_POLL_SECONDS if waiting else POLL_SECONDS) if live else None)
+    @st.fragment(run_every=every)
     def panel() -> None:
         run = manager.store.get(run_id)
         if run is None:
             st.info("This run was deleted.")
             return
         job = manager.job(run_id)
+        if run.active and job is not None and st.button("Stop", icon=":material/stop:", key=f"stop-{run_id}"):
+            job.stop()  # a queued run is off the queue at once; a running one ends within a step
+            run = manager.store.get(run_id)
         _status(run, job, cached=st.session_state.get("cached_run") == run_id)
-        if run.active and job is not None:
-            if st.button("Stop", icon=":material/stop:", key=f"stop-{run_id}"):
-                job.stop()
+        if run.status == "queued":
+            return  # nothing to draw yet: the panel stays as cheap as a finished run's
         _metrics(run)
         _curves(run)
-        if live and not run.active:
-            st.rerun()  # the run ended: one full redraw, then no more polling
-        if waiting and manager.store.first_loss(run_id) is not None:
-            st.rerun()  # the first points are drawn: back to the slower cadence
+        if _phase(manager, run) != phase:
+            st.rerun()  # started, first points drawn, or ended: redraw once at the new cadence
 
     panel()
+
+
+def _phase(manager: jobs.JobManager, run: Optional[Run]) -> str:
+    """queued | waiting (running, no curve point yet) | running | done."""
+    if run is None or not run.active:
+        return "done"
+    if run.status == "queued":
+        return "queued"
+    return "waiting" if manager.store.first_loss(run.id) is None else "running"
 
 
 def runs_table(limit: int = 20) -> Optional[int]:

@@ -1,0 +1,55 @@
+"""What a training loop yields, in order: one StartEvent, StepEvents, an EpochEvent after each epoch,
+one EndEvent. Plain data (no torch import), so the run store, the executor and the pages can use
+them without the loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+
+@dataclass
+class StartEvent:
+    params: int  # trainable parameters
+    device: str
+    steps_per_epoch: int
+    total_steps: int
+    train_size: int
+    test_size: int
+
+
+@dataclass
+class StepEvent:
+    step: int  # 1-based, counted over all epochs
+    epoch: int  # 1-based
+    loss: float  # mini-batch loss before this step's update
+    grad_mean: Optional[float] = None  # mean of dL/dw over all trainable weights
+    grad_abs_mean: Optional[float] = None  # mean of |dL/dw|
+
+
+@dataclass
+class EpochEvent:
+    epoch: int
+    train_loss: float  # running mean over the epoch's batches (train mode)
+    train_accuracy: float  # fraction in [0, 1], running over the epoch's batches
+    test_loss: float
+    test_accuracy: float
+    seconds: float  # wall time of the epoch, training and evaluation
+    lr: Optional[float] = None  # the learning rate used during this epoch
+    val_loss: Optional[float] = None  # on the held-out validation split, if any
+    val_accuracy: Optional[float] = None
+    # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
+    predict: Optional["Callable[[torch.Tensor], torch.Tensor]"] = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class EndEvent:
+    status: str  # completed | diverged | stopped
+    message: str
+    final: dict = field(default_factory=dict)
+    model: Optional[Any] = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
+
+
+Event = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
+
+

@@ -1,0 +1,264 @@
+"""Where runs train: never in the web server's process.
+
+`ProcessExecutor` (the default) keeps one warm worker process (`python -m playground.worker`,
+started with the app; it imports PyTorch and trains two tiny models on made-up images, so a
+student's first run pays no one-time costs). Tasks go to it one at a time over an authenticated
+local connection; their events come back on the same connection. The pages only
+read the run store, so nothing they do takes the interpreter lock the training loop needs (a loop
+in a thread of the server was measured at 206 steps/s alone and 3.8 with a queued run's page on
+screen). A stop reaches the worker within 50 ms; a run still queued is cancelled here and never
+sent. If the worker dies (killed, out of memory), the runs it held end 'failed' with the reason
+and a new worker takes the next task.
+
+`ThreadExecutor` (PLAYGROUND_EXECUTOR=thread) trains the same tasks in a thread of this process:
+for stepping through the loop with a debugger or a profiler, and for tests that patch the loop.
+
+Both keep a FIFO queue of tasks and a dispatcher thread that hands them out one at a time (two
+laptop cores are better spent on one run at a time).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from multiprocessing.connection import Client, Listener
+from typing import TYPE_CHECKING, Callable, Optional
+
+from playground import worker
+from playground.events import EndEvent, Event, StartEvent, StepEvent
+from playground.worker import Task
+
+if TYPE_CHECKING:
+    from playground.jobs import Job
+    from playground.runs import RunStore
+
+log = logging.getLogger(__name__)
+KINDS = ("process", "thread")
+
+
+class Executor:
+    """A FIFO of tasks, handed out one at a time by a dispatcher thread; subclasses say where a task
+    trains (`_run`) and how a stop reaches it (`_stop_current`)."""
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[Task, list[Job], RunStore]] = deque()
+        self._cv = threading.Condition()
+        self._current: Optional[Task] = None
+        self._seq = itertools.count(1)
+        self._dispatcher: Optional[threading.Thread] = None
+
+    def submit(self, store: "RunStore", jobs: list["Job"]) -> None:
+        """Queue jobs as one task (several jobs: twins trained as one group)."""
+        task = Task(next(self._seq), str(store.path.parent), tuple(j.run_id for j in jobs), tuple(j.config.to_dict() for j in jobs))
+        for job in jobs:
+            job.canceller = lambda task=task: self.stop(task)
+        with self._cv:
+            self._queue.append((task, jobs, store))
+            self._cv.notify()
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, name="playground-dispatch", daemon=True)
+                self._dispatcher.start()
+
+    def stop(self, task: Task) -> None:
+        """Stop a task: at once if it is still queued (it never starts), else within one step."""
+        with self._cv:
+            queued = next((item for item in self._queue if item[0] is task), None)
+            if queued is not None:
+                self._queue.remove(queued)
+            elif self._current is task:
+                self._stop_current(task)
+                return
+            else:
+                return
+        _, jobs, store = queued
+        for job in jobs:
+            message = "stopped while queued: it never started"
+            try:
+                store.finish(job.run_id, "stopped", message, {})
+            finally:
+                deliver(job, [EndEvent("stopped", message)])
+
+    def queued(self) -> int:
+        with self._cv:
+            return len(self._queue)
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue:
+                    self._cv.wait()
+                task, jobs, store = self._queue.popleft()
+                self._current = task
+            try:
+                self._run(task, jobs, store)
+            except Exception:  # the executor's own bug: never leave a run 'running' for ever
+                log.error("task %s failed:\n%s", task.run_ids, traceback.format_exc())
+                _fail_unfinished(jobs, store, "internal error in the executor; please report it")
+            finally:
+                with self._cv:
+                    self._current = None
+
+    def start(self) -> None:
+        """Get ready to train at once (the process executor starts its worker)."""
+
+    def _run(self, task: Task, jobs: list["Job"], store: "RunStore") -> None:
+        raise NotImplementedError
+
+    def _stop_current(self, task: Task) -> None:
+        raise NotImplementedError
+
+
+class ThreadExecutor(Executor):
+    def __init__(self) -> None:
+        super().__init__()
+        self._stop_flag = threading.Event()
+
+    def _run(self, task, jobs, store) -> None:
+        self._stop_flag.clear()
+        worker.execute(task, lambda m, events: deliver(jobs[m], events), self._stop_flag.is_set)
+
+    def _stop_current(self, task) -> None:
+        self._stop_flag.set()
+
+
+class ProcessExecutor(Executor):
+    def __init__(self) -> None:
+        super().__init__()
+        self._process: Optional[subprocess.Popen] = None
+        self._conn = None
+        self._send_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the worker in the background (a page calls this; it must not wait for it)."""
+        threading.Thread(target=self._worker, name="playground-worker-start", daemon=True).start()
+
+    @property
+    def pid(self) -> Optional[int]:
+        with self._start_lock:
+            return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def _worker(self):
+        """The live worker process and our end of its connection, started if there is none.
+
+        The worker is `python -m playground.worker`, not a multiprocessing child: a spawned child
+        re-imports the parent's main module, which inside Streamlit is the app script."""
+        with self._start_lock:
+            if self._process is None or self._process.poll() is not None:
+                key = secrets.token_bytes(32)
+                with Listener(authkey=key) as listener:  # a Unix socket or a Windows named pipe, ours only
+                    env = dict(os.environ, PLAYGROUND_WORKER_ADDRESS=str(listener.address), PLAYGROUND_WORKER_KEY=key.hex(),
+                               PLAYGROUND_WORKER_PARENT=str(os.getpid()))
+                    process = subprocess.Popen([sys.executable, "-m", "playground.worker"], env=env)
+                    self._conn = _accept(listener, process, key)
+                self._process = process
+            return self._process, self._conn
+
+    def _run(self, task, jobs, store) -> None:
+        try:
+            process, conn = self._worker()
+            with self._send_lock:
+                conn.send(("task", task))
+            while True:
+                message = conn.recv()
+                if message[0] == "events":
+                    deliver(jobs[message[1]], message[2])
+                elif message == ("done", task.seq):
+                    return
+        except (EOFError, OSError) as e:  # the worker is gone (killed, out of memory) or never came
+            code = self._process.wait(5) if self._process is not None else None
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}" if code is not None else str(e)
+            _fail_unfinished(jobs, store, f"the training process ended unexpectedly ({how}), perhaps out of memory; "
+                                          "the next run starts a new one")
+            with self._start_lock:
+                self._process = self._conn = None
+
+    def _stop_current(self, task) -> None:
+        with self._send_lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(("stop", task.seq))
+                except (BrokenPipeError, OSError):  # the worker just ended: the dispatcher sees it
+                    pass
+
+
+def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: float = 120):
+    """The worker's connection; an OSError if it ends (or hangs) before connecting."""
+    result: dict = {}
+
+    def accept() -> None:
+        try:
+            result["conn"] = listener.accept()
+        except Exception as e:  # noqa: BLE001 - handed to the caller
+            result["error"] = e
+
+    waiter = threading.Thread(target=accept, daemon=True)
+    waiter.start()
+    deadline = time.monotonic() + timeout
+    while waiter.is_alive():
+        waiter.join(0.1)
+        if waiter.is_alive() and (process.poll() is not None or time.monotonic() > deadline):
+            process.kill()
+            try:  # unblock accept() with a connection of our own, then report the failure
+                Client(listener.address, authkey=key).close()
+            except OSError:
+                pass
+            waiter.join(5)
+            raise OSError(f"the training process did not start (exit code {process.poll()})")
+    if "error" in result:
+        raise OSError(f"the training process could not connect ({result['error']})")
+    return result["conn"]
+
+
+def deliver(job: "Job", events: list[Event]) -> None:
+    """Mirror a run's events in its Job (progress, status) and pass them to its listener."""
+    for event in events:
+        if isinstance(event, StepEvent):
+            job.step, job.epoch = event.step, event.epoch
+        elif isinstance(event, StartEvent):
+            job.total_steps, job.status = event.total_steps, "running"
+        elif isinstance(event, EndEvent):
+            job.status, job.message = event.status, event.message
+        if job.on_event is not None:
+            try:
+                job.on_event(event)
+            except Exception:  # a listener's bug (a progress bar) must not stop the delivery
+                log.error("listener of run %s failed:\n%s", job.run_id, traceback.format_exc())
+        if isinstance(event, EndEvent):
+            job.done_event.set()
+
+
+def _fail_unfinished(jobs: list["Job"], store: "RunStore", message: str) -> None:
+    for job in jobs:
+        if job.done:
+            continue
+        try:
+            store.finish(job.run_id, "failed", message, {})
+        except Exception:
+            log.error("could not record the failure of run %s:\n%s", job.run_id, traceback.format_exc())
+        deliver(job, [EndEvent("failed", message)])
+
+
+_executors: dict[str, Executor] = {}
+_executors_lock = threading.Lock()
+
+
+def get(kind: Optional[str] = None) -> Executor:
+    """The process-wide executor of a kind (default: $PLAYGROUND_EXECUTOR, else 'process')."""
+    from playground.errors import PlaygroundError
+
+    kind = kind or os.environ.get("PLAYGROUND_EXECUTOR") or "process"
+    if kind not in KINDS:
+        raise PlaygroundError(f"PLAYGROUND_EXECUTOR = {kind!r} is not allowed: use one of {', '.join(KINDS)}")
+    with _executors_lock:
+        if kind not in _executors:
+            _executors[kind] = ProcessExecutor() if kind == "process" else ThreadExecutor()
+        return _executors[kind]

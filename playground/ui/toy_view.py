@@ -1,0 +1,74 @@
+"""A toy 2D run's decision regions from the run store: after the first epoch and the latest stored,
+redrawn while the run trains, with its status, a Stop button and the loss per epoch."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import streamlit as st
+
+from playground import datasets, jobs
+from playground.boundary import Grid
+from playground.runs import Run
+from playground.ui import charts
+
+POLL_SECONDS = 1.0
+
+
+def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid) -> None:
+    """The regions of run (None: the points alone, with what Train will do); polls while it trains."""
+    first_col, live_col = st.columns(2)
+    if run is None:
+        first_col.altair_chart(charts.toy_points(ds), width="stretch")
+        live_col.info("Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns. "
+                      "The run goes on in the background: you can change page and come back.", icon=":material/info:")
+        return
+    manager = jobs.manager()
+
+    @st.fragment(run_every=POLL_SECONDS if run.active else None)
+    def panel() -> None:
+        now = manager.store.get(run.id)
+        if now is None:
+            st.info("This run was deleted.")
+            return
+        job = manager.job(run.id)
+        if now.active and job is not None and st.button("Stop", icon=":material/stop:", key=f"toy-stop-{run.id}"):
+            job.stop()
+            now = manager.store.get(run.id)
+        _status(now, job)
+        snapshots = manager.store.snapshots(run.id)
+        left, right = st.columns(2)
+        if snapshots:
+            epochs = {e["epoch"]: e for e in manager.store.epochs(run.id)}
+            (e1, p1), (en, pn) = snapshots[0], snapshots[-1]
+            left.altair_chart(charts.decision_regions(ds, g.xs, g.ys, p1, _title("After the first epoch", epochs.get(e1))), width="stretch")
+            right.altair_chart(charts.decision_regions(ds, g.xs, g.ys, pn, _title(f"After epoch {en}", epochs.get(en))), width="stretch")
+            if len(epochs) > 1:
+                st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
+        else:
+            left.altair_chart(charts.toy_points(ds), width="stretch")
+        if run.active and not now.active:
+            st.rerun()  # ended: one full redraw, then no more polling
+
+    panel()
+
+
+def _title(prefix: str, epoch: Optional[dict]) -> str:
+    return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}" if epoch else prefix
+
+
+def _status(run: Run, job) -> None:
+    cfg = run.config
+    if run.status == "queued":
+        st.info("Queued: it starts when the runs before it finish.", icon=":material/hourglass_top:")
+    elif run.status == "running":
+        epoch = job.epoch if job else 0
+        st.progress(min(epoch / cfg.epochs, 1.0), text=f"Epoch {max(epoch, 1)} of {cfg.epochs} · run {run.id}")
+    elif run.status == "completed":
+        f = run.final
+        st.success(f"Run {run.id}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
+                   f"test loss {f.get('test_loss', 0):.4f}, test accuracy {f.get('test_accuracy', 0):.1%}", icon=":material/check_circle:")
+    elif run.status == "stopped":
+        st.warning(f"Run {run.id} stopped: {run.message}. The regions so far are kept.", icon=":material/stop_circle:")
+    else:
+        st.error(f"Run {run.id} {run.status}: {run.message}", icon=":material/error:")

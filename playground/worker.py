@@ -1,0 +1,245 @@
+"""What runs in the training process: one task (a run, or a group of twins) at a time.
+
+A task's events go to the run store as they come (steps in batches at most FLUSH_SECONDS old, so
+the first point is written at once) and are forwarded to whoever submitted the task, stripped of
+the model and the prediction callable, which stay here. The same `execute` serves the worker
+process (playground.executor) and the in-process thread executor, so both write the same rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from playground.errors import PlaygroundError
+from playground.config import TrainConfig
+from playground.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.25  # step events are written (and forwarded) in batches at most this old
+Forward = Callable[[int, list[Event]], None]  # (member index, events in order)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Runs to train together; picklable, so it can cross to the worker process."""
+
+    seq: int  # the executor's number for it: a stop names the task it means
+    home: str  # $PLAYGROUND_HOME of the store the runs belong to
+    run_ids: tuple[int, ...]
+    configs: tuple[dict, ...]  # TrainConfig.to_dict() of each run
+
+    @property
+    def grouped(self) -> bool:
+        return len(self.run_ids) > 1
+
+
+def portable(event: Event) -> Event:
+    """The event without what must not cross processes (the model, the prediction closure)."""
+    if isinstance(event, EpochEvent) and event.predict is not None:
+        return dataclasses.replace(event, predict=None)
+    if isinstance(event, EndEvent) and event.model is not None:
+        return dataclasses.replace(event, model=None)
+    return event
+
+
+def execute(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> None:
+    """Train the task's runs, writing every event to the run store and forwarding it. Never raises:
+    a run that cannot go on ends 'failed' with a message in the store and a forwarded EndEvent."""
+    from playground.runs import RunStore
+
+    store = RunStore(Path(task.home) / "runs.sqlite")
+    configs = [TrainConfig.from_dict(c) for c in task.configs]
+    sinks = [_Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs)) for m, (run_id, config) in enumerate(zip(task.run_ids, configs))]
+    try:
+        if task.grouped:
+            from playground.grouped import train_group
+
+            for m, event in train_group(configs, should_stop=should_stop):
+                sinks[m](event)
+        else:
+            from playground.train import train
+
+            for event in train(configs[0], should_stop=should_stop):
+                sinks[0](event)
+    except PlaygroundError as e:
+        for sink in sinks:
+            sink.fail(str(e))
+    except Exception as e:  # a bug, not the user's doing: keep the store consistent, log the trace
+        log.error("runs %s failed:\n%s", task.run_ids, traceback.format_exc())
+        for sink in sinks:
+            sink.fail(f"internal error ({type(e).__name__}: {e}); please report it")
+    for sink in sinks:  # a member the loop never ended (it should not happen): not left 'running'
+        sink.fail("the training loop ended without a result; please report it")
+
+
+class _Sink:
+    """One run's events -> the run store (steps in batches) and the forward callback."""
+
+    def __init__(self, store, run_id: int, config: TrainConfig, forward: Callable[[list[Event]], None], group_size: int):
+        self.store, self.run_id, self.config, self.forward = store, run_id, config, forward
+        self.group_size = group_size
+        self.pending: list[StepEvent] = []
+        self.last_flush = 0.0  # the first step is written at once: the page shows the first point quickly
+        self.ended = False
+        self.snapshots = _Snapshots(config)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self.pending.append(event)
+            if time.monotonic() - self.last_flush > FLUSH_SECONDS:
+                self.flush()
+            return
+        if isinstance(event, StartEvent):
+            self.store.start(self.run_id, event)
+        elif isinstance(event, EpochEvent):
+            self.flush()
+            self.store.add_epoch(self.run_id, event)
+            self.snapshots.record(self.store, self.run_id, event)
+        elif isinstance(event, EndEvent):
+            self.flush()
+            self._end(event)
+            return
+        self.forward([portable(event)])
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.add_steps(self.run_id, self.pending)
+            self.forward(self.pending)
+        self.pending, self.last_flush = [], time.monotonic()
+
+    def _end(self, event: EndEvent) -> None:
+        from playground.insight import save_weights
+
+        final = event.final | ({"grouped_with": self.group_size} if self.group_size > 1 else {})
+        if event.model is not None and event.status in ("completed", "stopped"):
+            save_weights(self.run_id, event.model)
+        self.store.finish(self.run_id, event.status, event.message, final)
+        self.ended = True
+        self.forward([EndEvent(event.status, event.message, final)])
+
+    def fail(self, message: str) -> None:
+        """End the run 'failed' (once), keeping its curve so far; forwarded even if the store fails."""
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            self.store.add_steps(self.run_id, self.pending)  # the curve so far, if the store takes it
+        except PlaygroundError:
+            pass
+        try:
+            self.store.finish(self.run_id, "failed", message, {})
+        except PlaygroundError as e:  # the store itself is what failed (a full disk): say so, do not raise
+            message = f"{message} (and the run store could not record it: {e})"
+        self.forward([EndEvent("failed", message)])
+
+
+class _Snapshots:
+    """Toy 2D runs: the decision regions after the first epoch, every few epochs and the last, stored
+    with the run so that the Toy 2D page draws them live and again later."""
+
+    def __init__(self, config: TrainConfig):
+        from playground import datasets
+
+        self.config, self.grid = config, None
+        self.is_toy = datasets.info(config.dataset).is_toy
+
+    def record(self, store, run_id: int, event: EpochEvent) -> None:
+        from playground import boundary, datasets
+
+        if not self.is_toy or event.predict is None or not boundary.is_snapshot_epoch(event.epoch, self.config.epochs):
+            return
+        if self.grid is None:  # the same grid the Toy 2D page draws on (the data are cached here)
+            self.grid = boundary.grid(datasets.load(self.config.dataset, toy_params=self.config.toy_params), boundary.RESOLUTION)
+        probability = event.predict(self.grid.points)[:, 1].numpy()
+        store.add_snapshot(run_id, event.epoch, probability)
+
+
+def serve() -> None:
+    """`python -m playground.worker`, started by executor.ProcessExecutor: connect back to it at
+    once (the address and key are in the environment), then serve it."""
+    from multiprocessing.connection import Client
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the app's terminal ends the app; we follow it
+    conn = Client(os.environ["PLAYGROUND_WORKER_ADDRESS"], authkey=bytes.fromhex(os.environ["PLAYGROUND_WORKER_KEY"]))
+    main(conn, int(os.environ["PLAYGROUND_WORKER_PARENT"]))
+
+
+def main(conn, parent_pid: int) -> None:
+    """The worker process: warm up, then train the tasks the parent sends, one at a time. Ends when
+    the parent closes the connection or dies (a run in progress then ends 'interrupted')."""
+    from playground.train import warm_up
+
+    logging.basicConfig(level=logging.WARNING, format="playground worker: %(message)s")
+    try:
+        warm_up()  # the first real run then pays no one-time costs (about 1 s)
+    except Exception:  # only a head start: a real run reports its own errors
+        log.warning("warm-up failed:\n%s", traceback.format_exc())
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "exit":
+            return
+        if message[0] == "task":
+            _run_task(conn, message[1], parent_pid)
+
+
+def _run_task(conn, task: Task, parent_pid: int) -> None:
+    state = {"stop": False, "orphan": False, "checked": 0.0}
+
+    def should_stop() -> bool:  # called every step: look at the pipe and the parent at most every 50 ms
+        now = time.monotonic()
+        if now - state["checked"] > 0.05:
+            state["checked"] = now
+            try:
+                while conn.poll():
+                    message = conn.recv()
+                    if message == ("stop", task.seq):
+                        state["stop"] = True
+            except (EOFError, OSError):
+                state["stop"] = state["orphan"] = True
+            if os.getppid() != parent_pid:
+                state["stop"] = state["orphan"] = True
+        return state["stop"]
+
+    def forward(m: int, events: list[Event]) -> None:
+        if not state["orphan"]:
+            try:
+                conn.send(("events", m, events))
+            except (BrokenPipeError, OSError):
+                state["stop"] = state["orphan"] = True
+
+    os.environ["PLAYGROUND_HOME"] = task.home  # weights and data folders of this task's store
+    execute(task, forward, should_stop)
+    if state["orphan"]:
+        _mark_interrupted(task)
+        os._exit(0)
+    try:
+        conn.send(("done", task.seq))  # every run's end is in the store
+    except (BrokenPipeError, OSError):
+        os._exit(0)
+
+
+def _mark_interrupted(task: Task) -> None:
+    from playground.runs import RunStore
+
+    store = RunStore(Path(task.home) / "runs.sqlite")
+    for run_id in task.run_ids:
+        run = store.get(run_id)
+        if run is not None and run.status in ("running", "stopped", "queued"):
+            store.finish(run_id, "interrupted", "the app or command that started it ended before the run finished", run.final)
+
+
+if __name__ == "__main__":
+    from playground import worker  # this file runs as __main__: serve with the importable module's objects
+
+    worker.serve()
