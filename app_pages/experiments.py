@@ -4,13 +4,12 @@ import math
 
 import streamlit as st
 
-from playground import datasets, experiments, jobs, sweeps
+from playground import datasets, experiments, jobs, settings, sweeps
 from playground.errors import PlaygroundError
-from playground.ui import sweep_view
+from playground.ui import state, sweep_view
 from playground.ui.data import dataset_or_stop
 from playground.ui.model_builder import dataset_model_builder
-from playground.ui.state import set_defaults
-from playground.ui.train_form import train_form
+from playground.ui.train_form import setting_widget, train_form
 
 dataset = st.session_state.dataset
 meta = datasets.info(dataset)
@@ -22,23 +21,27 @@ st.caption(
 dataset_or_stop(dataset)
 
 
-def _default_values() -> None:
-    st.session_state.sweep_values = sweeps.SETTINGS[st.session_state.sweep_param].default_values
+def _default_values() -> None:  # a new swept setting starts with its own example values
+    state.choose("sweep_values", sweeps.SETTINGS[st.session_state.sweep_param].default_values)
 
 
-set_defaults(sweep_param="lr", sweep_values=sweeps.SETTINGS["lr"].default_values, sweep_seeds=1)
+state.prepare("sweep_param")
+if st.session_state.sweep_param not in sweeps.SETTINGS:
+    state.choose("sweep_param", settings.SWEEP["sweep_param"].default)
+state.prepare("sweep_values", sweeps.SETTINGS[st.session_state.sweep_param].default_values)
 c = st.columns([1.2, 2.5, 1], vertical_alignment="bottom")
-param = c[0].selectbox("Sweep", list(sweeps.SETTINGS), key="sweep_param", format_func=lambda n: sweeps.SETTINGS[n].title, on_change=_default_values)
+param = state.remember("sweep_param", c[0].selectbox(
+    "Sweep", list(sweeps.SETTINGS), key="sweep_param", format_func=lambda n: sweeps.SETTINGS[n].title, on_change=_default_values))
 setting = sweeps.SETTINGS[param]
-values_text = c[1].text_input(f"Values, separated by '{setting.separator}'", key="sweep_values", help=f"e.g. {setting.default_values}")
-n_seeds = c[2].number_input("Seeds per value", 1, 5, key="sweep_seeds", help="Repeat every value with seeds 0, 1, ...: the curves show the mean and a min-max band.")
+values_text = state.remember("sweep_values", c[1].text_input(f"Values, separated by '{setting.separator}'", key="sweep_values", help=f"e.g. {setting.default_values}"))
+n_seeds = setting_widget(c[2], "sweep_seeds", help="Repeat every value with seeds 0, 1, ...: the curves show the mean and a min-max band.")
 
 with st.expander("Everything else, held equal (shared with the Train page)"):
     left, right = st.columns(2, gap="large")
     with left:
         spec = dataset_model_builder(dataset, blocks_expanded=False)
     with right:
-        base = train_form(dataset, spec) if spec is not None else None
+        base = train_form(dataset, spec)
 
 twins = None
 try:

@@ -7,7 +7,7 @@ from playground.ui.data import dataset_or_stop
 from playground.params import anatomy
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
-from playground.ui.train_form import train_form
+from playground.ui.train_form import run_differs_notice, train_form
 
 dataset = st.session_state.dataset
 st.title("Train")
@@ -24,7 +24,7 @@ with model_col:
         st.page_link("app_pages/model.py", label="Worked out layer by layer on the Model page", icon=":material/calculate:")
 with hyper_col:
     st.subheader("Training")
-    config = train_form(dataset, spec) if spec is not None else None
+    config = train_form(dataset, spec)  # an invalid spec (None): the widgets stay, disabled
 
 manager = jobs.manager()
 busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id")]
@@ -42,6 +42,7 @@ st.caption(":material/link: The address bar holds these settings: copy it to sha
 if "run_id" in st.session_state:
     st.divider()
     st.subheader(f"Run {st.session_state.run_id}")
+    run_differs_notice(st.session_state.run_id, config)  # the run shown is not what the form now says
     run_panel(st.session_state.run_id)
     st.page_link("app_pages/results.py", label="Confusion matrix, mistakes, filters and exports on the Results page", icon=":material/insights:")
 

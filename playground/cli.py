@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Optional, Sequence
 
+from playground import settings
 from playground.errors import PlaygroundError
 
 
@@ -77,11 +79,7 @@ def train_config(args):
     return TrainConfig(**{name: getattr(args, name) for name in TRAIN_FLAGS})
 
 
-TRAIN_FLAGS = (
-    "dataset", "model", "lr", "epochs", "batch_size", "optimizer", "momentum", "nesterov", "weight_decay",
-    "scheduler", "step_size", "gamma", "loss", "label_smoothing", "normalize", "augment", "val_split", "val_seed",
-    "early_stopping", "seed", "train_limit", "test_limit", "toy_points", "toy_noise", "toy_train_share", "toy_seed", "device",
-)
+TRAIN_FLAGS = tuple(settings.SETTINGS)  # every TrainConfig field has its flag, declared in playground.settings
 
 
 def cmd_train(args) -> int:
@@ -95,7 +93,7 @@ def cmd_train(args) -> int:
     config.check_model()
     manager = jobs.manager()
     if manager.store.find_reusable(config) is None:
-        datasets.load(config.dataset, download_bar())  # any download shows its own progress first
+        datasets.prepare(config.dataset, download_bar())  # any download shows its own progress first
     bar = tqdm(total=0, unit="step", file=sys.stderr, mininterval=0.5, disable=args.quiet)
 
     def on_event(event) -> None:
@@ -205,45 +203,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _train_flags(p: argparse.ArgumentParser) -> None:
-    from playground import augment, datasets, optim, specs, train
+def _setting_type(name: str):
+    """argparse type= for one setting: text -> typed value; bad text is one line naming the setting
+    (the range is TrainConfig's check, after parsing)."""
 
-    d = train.TrainConfig()
-    p.add_argument("--dataset", default=d.dataset, metavar="NAME", help=f"one of {', '.join(datasets.REGISTRY)}")
-    p.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (the start of the schedule)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    o = p.add_argument_group("optimizer and schedule")
-    o.add_argument("--optimizer", default=d.optimizer, choices=optim.OPTIMIZERS)
-    o.add_argument("--momentum", type=float, default=d.momentum, help="SGD and RMSprop, e.g. 0.9")
-    o.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD with --momentum)")
-    o.add_argument("--weight-decay", type=float, default=d.weight_decay, help="e.g. 5e-4")
-    o.add_argument("--scheduler", default=d.scheduler, choices=optim.SCHEDULERS, help="lr schedule, stepped after every epoch")
-    o.add_argument("--step-size", type=int, default=d.step_size, help="step schedule: epochs between steps")
-    o.add_argument("--gamma", type=float, default=d.gamma, help="step/exponential schedules: lr factor")
-    l = p.add_argument_group("loss and data")
-    l.add_argument("--loss", default=d.loss, choices=optim.LOSSES, help="mse: squared error of the softmax output against one-hot targets")
-    l.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    l.add_argument("--normalize", default=d.normalize, choices=augment.NORMALIZATIONS, help="standardize uses training-split statistics")
-    l.add_argument("--augment", default=d.augment, help=f"comma list, training batches only: {', '.join(augment.AUGMENTATIONS)}")
-    l.add_argument("--val-split", type=float, default=d.val_split, help="share of the training images held out, e.g. 0.1")
-    l.add_argument("--val-seed", type=int, default=d.val_seed)
-    l.add_argument("--early-stopping", type=int, default=d.early_stopping, metavar="PATIENCE", help="epochs without a better validation loss (needs --val-split)")
-    l.add_argument("--seed", type=int, default=d.seed)
-    l.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (0 = all)")
-    l.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images only (0 = all)")
-    t = p.add_argument_group("toy 2D sets")
-    t.add_argument("--toy-points", type=int, default=d.toy_points)
-    t.add_argument("--toy-noise", type=float, default=d.toy_noise)
-    t.add_argument("--toy-train-share", type=float, default=d.toy_train_share)
-    t.add_argument("--toy-seed", type=int, default=d.toy_seed)
-    p.add_argument("--device", default=d.device, choices=train.DEVICES)
+    def parse(text: str):
+        try:
+            return settings.parse(name, text)
+        except PlaygroundError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, from its declaration in playground.settings."""
+    groups = {
+        "basics": p,
+        "optimizer": p.add_argument_group("optimizer and schedule"),
+        "data": p.add_argument_group("loss and data"),
+        "toy": p.add_argument_group("toy 2D sets"),
+    }
+    for s in settings.SETTINGS.values():
+        g = groups[s.section]
+        if s.type is bool:
+            g.add_argument(s.cli_flag, dest=s.name, action="store_true", default=s.default, help=s.help)
+        elif s.choices:
+            g.add_argument(s.cli_flag, dest=s.name, default=s.default, choices=s.choices, help=s.help)
+        else:
+            metavar = "PATIENCE" if s.name == "early_stopping" else "NAME" if s.name == "dataset" else None
+            g.add_argument(s.cli_flag, dest=s.name, type=_setting_type(s.name), default=s.default, metavar=metavar, help=s.help)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # A terminal has no pages that could starve the loop of the interpreter lock: train in this
+    # process (no second PyTorch import) unless PLAYGROUND_EXECUTOR says otherwise.
+    os.environ.setdefault("PLAYGROUND_EXECUTOR", "thread")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

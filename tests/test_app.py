@@ -62,7 +62,7 @@ def test_train_page_trains_live_and_then_serves_the_cache(tiny_home):
     at = app()
     assert at.title[0].value == "Train"  # the default page
     assert "669,706" in " ".join(c.value for c in at.caption)  # the base preset's parameter count
-    at.slider(key="epochs").set_value(2).run()
+    at.number_input(key="epochs").set_value(2).run()
     at.select_slider(key="batch_size").set_value(16).run()
     at.button[0].click().run()
     assert not at.exception
@@ -109,13 +109,13 @@ def test_spec_that_does_not_fit_is_explained(tiny_home, bad):
 
 def test_settings_survive_a_page_switch(tiny_home):
     at = app()
-    at.slider(key="epochs").set_value(7).run()
+    at.number_input(key="epochs").set_value(7).run()
     at.switch_page("app_pages/model.py").run()
     at.selectbox(key="preset").set_value("cnn").run()
     at.number_input(key="b_conv0_C").set_value(16).run()
     at.switch_page("app_pages/data.py").run()
     at.switch_page("app_pages/train.py").run()
-    assert at.slider(key="epochs").value == 7
+    assert at.number_input(key="epochs").value == 7
     assert at.text_input(key="spec_text").value.startswith("conv16k3p1 bn relu pool2 conv64k3")
     assert at.number_input(key="b_conv0_C").value == 16
 
@@ -133,7 +133,7 @@ def test_diverged_run_is_reported(tiny_home):
 def test_stop_button_ends_a_live_run(tiny_home):
     at = app()
     at.select_slider(key="batch_size").set_value(1).run()
-    at.slider(key="epochs").set_value(50).run()  # 20,000 steps: still running when Stop is pressed
+    at.number_input(key="epochs").set_value(50).run()  # 20,000 steps: still running when Stop is pressed
     at.button[0].click().run()
     run_id = at.session_state.run_id
     job = jobs.manager().job(run_id)
@@ -149,12 +149,17 @@ def test_stop_button_ends_a_live_run(tiny_home):
     assert any("Stopped" in w.value for w in at.warning)
 
 
-def test_a_starting_run_shows_its_loss_chart_frame_and_the_guessing_line(tiny_home):
+def test_a_queued_run_is_a_status_line_and_a_starting_run_shows_its_loss_chart_frame(tiny_home):
+    from playground.events import StartEvent
     from playground.train import TrainConfig
 
     at = app()
-    at.session_state.run_id = jobs.manager().store.create(TrainConfig(epochs=1))  # queued, no step yet
+    store = jobs.manager().store
+    at.session_state.run_id = run_id = store.create(TrainConfig(epochs=1))  # queued, no step yet
     at.run()
-    assert not at.exception and any(i.value.startswith(("Queued", "Starting")) for i in at.info)  # "Queued" if the warm-up still runs
+    assert not at.exception and any(i.value.startswith(("Queued", "Starting")) for i in at.info)
+    assert len(at.get("vega_lite_chart")) == 0 and not at.get("metric")  # as cheap to poll as a finished run's panel
+    store.start(run_id, StartEvent(100, "cpu", 10, 10, 640, 100))  # started, no step yet
+    at.run()
     assert len(at.get("vega_lite_chart")) == 1  # the loss chart, with only the ln(10) line so far
     assert any("Waiting for the first steps" in c.value and "ln(10)" in c.value for c in at.caption)

@@ -14,7 +14,7 @@ def page(path: str) -> AppTest:
 
 def small(at: AppTest) -> AppTest:
     at.text_input(key="spec_text").input("fc32 relu").run()
-    at.slider(key="epochs").set_value(2).run()
+    at.number_input(key="epochs").set_value(2).run()
     at.select_slider(key="batch_size").set_value(16).run()
     return at.selectbox(key="train_limit").set_value(200).run()
 
@@ -50,6 +50,20 @@ def test_sweep_settings_follow_the_setting_and_explain_errors(tiny_home):
     at.text_input(key="sweep_values").input("base; fc8 conv4").run()
     assert "put them before the fc layers" in at.error[0].value
     assert not [b for b in at.button if b.label == "Run the sweep"]
+    at.selectbox(key="sweep_param").set_value("lr").run()
+    at.text_input(key="sweep_values").input("1, abc").run()  # the playground's words, not Python's
+    assert at.error[0].value == "learning rate value 'abc' is not a number: type numbers separated by ',', e.g. 1, 0.1, 0.01, 0.001"
+
+
+def test_a_model_sweep_shows_each_models_layers(tiny_home):
+    at = small(page("app_pages/experiments.py"))
+    at.selectbox(key="sweep_param").set_value("model").run()
+    at.text_input(key="sweep_values").input("linear; base").run()
+    next(b for b in at.button if b.label == "Run the sweep").click().run()
+    at = wait_all(at)
+    assert not at.exception
+    assert list(at.dataframe[0].value["model"]) == ["linear (no hidden layers)", "base (fc512 relu fc512 relu)"]
+    assert "base (fc512 relu fc512 relu)" in at.selectbox(key="sweep_id").format_func(at.selectbox(key="sweep_id").value)
 
 
 def test_runs_page_compares_reopens_and_deletes(tiny_home):

@@ -37,8 +37,12 @@ CASES = [
     (["--augment", "color"], "needs colour images"),
     (["--augment", "blur"], "choose from flip, crop"),
     (["--label-smoothing", "0.9"], "label_smoothing = 0.9 is not allowed"),
-    (["--dataset", "moons", "--toy-points", "5"], "use 20 to 20000 points"),
-    (["--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
+    (["--dataset", "moons", "--toy-points", "5"], "toy_points = 5 is not allowed: toy_points must be a whole number from 20 to 20000"),
+    (["--lr", "abc"], "argument --lr: lr = 'abc' is not allowed: lr must be a number above 0 and at most 100"),
+    (["--epochs", "2.5"], "argument --epochs: epochs = '2.5' is not allowed: epochs must be a whole number from 1 to 1000"),
+    (["--step-size", "0"], "step_size = 0 is not allowed: step_size must be a whole number from 1 to 1000"),
+    (["--gamma", "0"], "gamma = 0.0 is not allowed: gamma must be a number above 0 and at most 1"),
+    (["--optimizer", "lion"], "argument --optimizer: invalid choice: 'lion'"),
 ]
 
 

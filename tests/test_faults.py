@@ -105,7 +105,7 @@ def test_several_sessions_train_at_once(tiny_home):
     for seed in (1, 2, 3):
         at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
         at.text_input(key="spec_text").input("fc16 relu").run()
-        at.slider(key="epochs").set_value(2).run()
+        at.number_input(key="epochs").set_value(2).run()
         at.select_slider(key="batch_size").set_value(16).run()
         at.number_input(key="seed").set_value(seed).run()
         sessions.append(at)

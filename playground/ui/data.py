@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 import streamlit as st
 
-from playground import augment, datasets
+from playground import augment, datasets, settings
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
 
@@ -17,13 +17,14 @@ def _load(name: str, folder: str) -> datasets.Dataset:  # keyed by folder too: a
     return datasets.load(name)
 
 
-TOY_DEFAULTS = {"toy_points": 400, "toy_noise": 0.1, "toy_train_share": 0.7, "toy_seed": 0}
+TOY_DEFAULTS = {s.name: s.default for s in settings.SETTINGS.values() if s.section == "toy"}  # declared in playground.settings
 
 
 def toy_params() -> ToyParams:
-    """The toy-set settings chosen on the Toy 2D page (or the defaults)."""
-    ss = st.session_state
-    return ToyParams(*(ss.get(k, v) for k, v in TOY_DEFAULTS.items()))
+    """The toy-set settings chosen on the Toy 2D page or in a link (or the defaults)."""
+    from playground.ui import state
+
+    return ToyParams(*(state.current(name) for name in TOY_DEFAULTS))
 
 
 def dataset_or_stop(name: str) -> datasets.Dataset:

@@ -15,6 +15,7 @@ from playground import blocks, datasets, specs
 from playground.blocks import Blocks, ConvBlock, FcBlock
 from playground.errors import PlaygroundError
 from playground.models import check_size, preview_model
+from playground.ui import state
 
 CUSTOM = "(custom)"
 MAX_CONV_BLOCKS, MAX_FC_BLOCKS = 6, 8
@@ -27,6 +28,13 @@ def default_spec() -> str:
 
 def _preset_of(spec: str) -> str:
     return next((name for name in specs.PRESETS if specs.resolve(name) == spec), CUSTOM)
+
+
+def _preset_of_text(text: str) -> str:
+    try:
+        return _preset_of(specs.normalize(text))
+    except PlaygroundError:
+        return CUSTOM
 
 
 def _push(spec: str) -> None:
@@ -72,7 +80,7 @@ def _on_text() -> None:
     try:
         _push(specs.normalize(st.session_state.spec_text))
     except PlaygroundError:
-        pass  # the error is shown under the text when the page draws
+        st.session_state.preset = CUSTOM  # the error is shown under the text when the page draws
 
 
 def _on_preset() -> None:
@@ -90,7 +98,7 @@ def _sync() -> None:
         try:
             _push(specs.normalize(ss.spec_text))
         except PlaygroundError:
-            ss.setdefault("preset", CUSTOM)
+            ss.preset = CUSTOM
 
 
 def _block_widgets() -> None:
@@ -127,10 +135,12 @@ def _block_widgets() -> None:
 def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expanded: bool = True) -> Optional[str]:
     """Draw preset, spec text and block widgets; return the canonical spec, or None with the
     error shown when it is invalid or does not fit input_shape."""
+    state.prepare("model")  # the spec chosen on any page, kept across page switches (ui/state.py)
     _sync()
+    st.session_state.preset = _preset_of_text(st.session_state.spec_text)  # never "base" for a text that is not base
     left, right = st.columns([1, 3])
     left.selectbox("Preset", (CUSTOM, *specs.PRESETS), key="preset", on_change=_on_preset)
-    right.text_input("Layer spec", key="spec_text", on_change=_on_text, help=f"Tokens: {specs.GRAMMAR}. The classifier layer is added for you.")
+    state.remember("model", right.text_input("Layer spec", key="spec_text", on_change=_on_text, help=f"Tokens: {specs.GRAMMAR}. The classifier layer is added for you."))
     if st.session_state.preset != CUSTOM:
         st.caption(specs.PRESETS[st.session_state.preset].description)
     try:

@@ -1,104 +1,102 @@
-"""The share link: the current configuration lives in the page's URL query parameters, so the
-address bar is a link that restores every setting. A tampered link is checked like any input:
-the bad settings are named and left at their defaults."""
+"""The share link: the settings chosen (st.session_state["settings"], see ui/state.py) live in the
+page's URL query parameters, so the address bar is a link that restores every one of them. The
+keys come from playground.settings (lr, epochs, batch, ..., sweep, values, seeds); a setting at its
+default is left out of the link. A tampered link is checked like any input: each bad setting is
+named in a warning with the value used instead; nothing is changed silently."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
-from playground import datasets, specs
+from playground import datasets, settings, specs, sweeps
+from playground.augment import parse_augment
 from playground.errors import PlaygroundError
 from playground.train import TrainConfig
+from playground.ui import state
+
+BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}
 
 
-def _float(text: str) -> float:
-    return float(text)
+def _check(s: settings.Setting, value: Any, values: dict) -> Any:
+    """The value as the app keeps it, or PlaygroundError saying why not."""
+    settings.check(s.name, value)
+    if s.name == "dataset":
+        datasets.info(value)  # "unknown dataset 'x': choose one of ..."
+    elif s.name == "model":
+        value = specs.resolve(value)  # a preset name or a spec, canonical
+    elif s.name == "augment":
+        value = parse_augment(value, datasets.info(values.get("dataset", datasets.default_dataset())).input_shape)
+    elif s.name == "device":
+        from playground.ui.train_form import available_devices
+
+        if value not in available_devices():
+            raise PlaygroundError(f"device = {value!r} is not available on this machine: device must be one of {', '.join(available_devices())}")
+    elif s.name == "sweep_param" and value not in sweeps.SETTINGS:
+        raise PlaygroundError(f"sweep = {value!r} is not a setting the Experiments page can sweep: choose one of {', '.join(sweeps.SETTINGS)}")
+    elif s.name == "sweep_values":
+        sweeps.parse_values(values.get("sweep_param", "lr"), value)
+    if s.ui_low is not None and not s.ui_low <= value <= s.ui_high:
+        raise PlaygroundError(f"{s.name} = {value!r} is not allowed here: the Toy 2D page takes {s.ui_low:g} to {s.ui_high:g}")
+    return value
 
 
-def _int(text: str) -> int:
-    return int(text)
-
-
-def _bool(text: str) -> bool:
-    if text not in ("0", "1"):
-        raise ValueError("expected 0 or 1")
-    return text == "1"
-
-
-def _list(text: str) -> list[str]:
-    return [t for t in text.split(",") if t]
-
-
-# query parameter -> (session key, parse, format)
-FIELDS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], str]]] = {
-    "dataset": ("dataset", str, str),
-    "model": ("spec_text", str, str),
-    "lr": ("lr", _float, lambda v: f"{v:g}"),
-    "epochs": ("epochs", _int, str),
-    "batch": ("batch_size", _int, str),
-    "seed": ("seed", _int, str),
-    "train": ("train_limit", _int, str),
-    "opt": ("optimizer", str, str),
-    "mom": ("momentum", _float, lambda v: f"{v:g}"),
-    "nesterov": ("nesterov", _bool, lambda v: "1" if v else "0"),
-    "wd": ("weight_decay", _float, lambda v: f"{v:g}"),
-    "sched": ("scheduler", str, str),
-    "step": ("step_size", _int, str),
-    "gamma": ("gamma", _float, lambda v: f"{v:g}"),
-    "loss": ("loss", str, str),
-    "smooth": ("label_smoothing", _float, lambda v: f"{v:g}"),
-    "norm": ("normalize", str, str),
-    "aug": ("augment_list", _list, lambda v: ",".join(v)),
-    "val": ("val_split", _float, lambda v: f"{v:g}"),
-    "stop": ("early_stopping", _int, str),
-}
-CONFIG_NAMES = {"spec_text": "model", "augment_list": "augment"}
+def _used(s: settings.Setting) -> str:
+    if s.name == "sweep_values":
+        param = state.current("sweep_param")
+        return f"used {sweeps.SETTINGS[param].default_values if param in sweeps.SETTINGS else 'the example values'} instead"
+    if s.name == "dataset":
+        return f"used {state.current('dataset', datasets.default_dataset())} instead"
+    return f"used {settings.show(s.name, state.current(s.name))} instead"
 
 
 def restore() -> list[str]:
-    """On a session's first run, set the widgets from the URL; return the problems found."""
-    if st.session_state.get("share_restored"):
+    """On a session's first run, set the settings from the URL; return the problems found, each
+    naming the link's text, what is wrong and what was used instead."""
+    ss = st.session_state
+    if ss.get("share_restored"):
         return []
-    st.session_state.share_restored = True
-    params = st.query_params
-    values, problems = {}, []
-    for name, (key, parse, _fmt) in FIELDS.items():
-        if name in params:
-            try:
-                values[key] = parse(params[name])
-            except (ValueError, TypeError) as e:
-                problems.append(f"{name}={params[name]!r} ({e})")
-    if values.get("dataset") is not None and values["dataset"] not in datasets.REGISTRY:
-        problems.append(f"dataset={values.pop('dataset')!r} (unknown)")
-    checked = {}
-    for key, value in values.items():  # each setting checked on its own, as TrainConfig checks it
-        field = CONFIG_NAMES.get(key, key)
+    ss.share_restored = True
+    params = st.query_params.to_dict()
+    problems = [f"`{k}={v}` is not a setting of the playground (ignored)" for k, v in params.items() if k not in BY_KEY]
+    values: dict[str, Any] = {}
+    for s in settings.ALL.values():  # in declaration order: the dataset before augment, the swept setting before its values
+        if s.share not in params:
+            continue
+        text = params[s.share]
         try:
-            if key == "spec_text":
-                value = specs.resolve(value)  # a preset name or a spec
-            elif key == "augment_list":
-                TrainConfig(dataset=values.get("dataset", datasets.DEFAULT_DATASET), model="", augment=",".join(value))
-            elif key not in ("dataset",):
-                TrainConfig(model="", **{field: value, **({"val_split": 0.1} if key == "early_stopping" else {})})
-            checked[key] = value
+            values[s.name] = _check(s, settings.parse(s.name, text), values)
         except PlaygroundError as e:
-            problems.append(str(e))
-    for key, value in checked.items():
-        st.session_state[key] = value
+            problems.append(f"`{s.share}={text}`: {e}; {_used(s)}")
+    fields = {k: v for k, v in values.items() if k in settings.SETTINGS}
+    try:  # the rules that tie settings together; the values are kept, the form names them too
+        TrainConfig(**{**settings.defaults(), "dataset": datasets.default_dataset(), "device": "auto", **fields})
+    except PlaygroundError as e:
+        problems.append(f"these settings of the link do not fit together: {e}")
+    for name, value in values.items():
+        state.choose(name, value)
     return problems
 
 
+def _default(name: str, values: dict) -> Any:
+    if name == "sweep_values":
+        return sweeps.SETTINGS[values.get("sweep_param", "lr")].default_values if values.get("sweep_param", "lr") in sweeps.SETTINGS else ""
+    return settings.ALL[name].default
+
+
+def link() -> dict[str, str]:
+    """The query parameters of the settings chosen: dataset and model always, others when not at their default."""
+    values = state.chosen()
+    out = {}
+    for s in settings.ALL.values():
+        if s.share and s.name in values and (s.name in ("dataset", "model") or values[s.name] != _default(s.name, values)):
+            out[s.share] = settings.format(s.name, values[s.name])
+    return out
+
+
 def write() -> None:
-    """Put the current settings in the URL (only those already chosen in this session)."""
-    ss = st.session_state
-    wanted = {}
-    for name, (key, _parse, fmt) in FIELDS.items():
-        if key in ss and ss[key] is not None:
-            try:
-                wanted[name] = fmt(ss[key])
-            except (TypeError, ValueError):
-                continue
-    if dict(st.query_params) != wanted:
+    """Put the chosen settings in the URL."""
+    wanted = link()
+    if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

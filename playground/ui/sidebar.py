@@ -6,14 +6,14 @@ import streamlit as st
 
 from playground import datasets
 from playground.home import playground_home
+from playground.ui import state
 from playground.train import resolve_device
 
 
 def render() -> str:
     """Draw the sidebar; return the chosen dataset name (also in st.session_state.dataset)."""
     names = list(datasets.REGISTRY)
-    if "dataset" not in st.session_state:  # Fashion-MNIST if it is here, else an offline set
-        st.session_state.dataset = datasets.default_dataset()
+    state.prepare("dataset", datasets.default_dataset())  # the one chosen, else Fashion-MNIST if it is here, else an offline set
     with st.sidebar:
         name = st.selectbox(
             "Dataset",
@@ -22,6 +22,7 @@ def render() -> str:
             format_func=lambda n: datasets.info(n).title,
             help="Every page works on this dataset.",
         )
+        state.remember("dataset", name)
         meta = datasets.info(name)
         available, source = datasets.status(name)
         if meta.is_toy:

@@ -1,46 +1,66 @@
-"""Hyperparameter widgets -> a TrainConfig. The essentials are always visible; optimizer details,
-schedule, loss, normalisation, augmentation and validation sit in expanders."""
+"""Hyperparameter widgets -> a TrainConfig, each drawn from its declaration in playground.settings.
+The essentials are always visible; optimizer details, schedule, loss, normalisation, augmentation
+and validation sit in expanders. Every value drawn is kept in st.session_state["settings"]
+(ui/state.py), so it survives page switches and live runs, and goes into the share link."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import streamlit as st
 import torch
 
-from playground import augment, datasets, optim
+from playground import augment, datasets, jobs, settings
 from playground.errors import PlaygroundError
 from playground.train import TrainConfig
+from playground.ui import state
 from playground.ui.data import toy_params
-from playground.ui.state import set_defaults
-
-LEARNING_RATES = [1e-4, 3e-4, 5e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
-BATCH_SIZES = [1, 4, 8, 16, 32, 64, 128, 256, 512, 1000]
-TRAIN_SUBSETS = [0, 20_000, 5_000, 1_000, 200]  # 0 = all training images
-OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
-SCHEDULER_TEXT = {"none": "constant", "step": "step: x gamma every few epochs", "exponential": "exponential: x gamma every epoch", "cosine": "cosine annealing to 0"}
-NORMALIZE_TEXT = {"scale": "scale to [0, 1]", "standardize": "standardize (training-split mean and std)", "none": "none (raw 0-255)"}
-DEFAULTS = dict(
-    lr=0.1, batch_size=64, epochs=5, seed=0, optimizer="sgd", momentum=0.0, nesterov=False, weight_decay=0.0,
-    scheduler="none", step_size=2, gamma=0.5, loss="cross-entropy", label_smoothing=0.0, normalize="scale",
-    augment_list=[], val_split=0.0, early_stopping=0,
-)
 
 
 def available_devices() -> list[str]:
     return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
 
 
-def _optimizer_options() -> dict:
+def _help(s: settings.Setting) -> str:
+    return " ".join(t for t in (s.help[0].upper() + s.help[1:] + ".", s.note) if t)
+
+
+def setting_widget(where, name: str, disabled: bool = False, options: Optional[list] = None, format_func=None, help: Optional[str] = None) -> Any:
+    """Draw one setting's widget as declared, with the chosen value; return (and keep) its value."""
+    s = settings.ALL[name]
+    state.prepare(name)
+    key, now = s.session_key, st.session_state[s.session_key]
+    common = dict(key=key, disabled=disabled, help=help or _help(s))
+    if s.widget == "select_slider":  # a valid value off the notches (a link's lr=0.05) becomes a notch
+        fmt = format_func or (lambda v: f"{v:g}")
+        value = where.select_slider(s.label, settings.with_value(s.notches, now), format_func=fmt, **common)
+    elif s.widget == "number":
+        low, high = s.widget_range()
+        cast = int if s.type is int else float
+        value = where.number_input(s.label, None if low is None else cast(low), None if high is None else cast(high),
+                                   step=cast(s.step or 1), format=s.fmt, **common)
+    elif s.widget == "select":
+        opts = options if options is not None else list(s.choices) or settings.with_value(s.notches, now)
+        value = where.selectbox(s.label, opts, format_func=format_func or (lambda c: s.choice_text.get(c, c)), **common)
+    elif s.widget == "checkbox":
+        value = where.checkbox(s.label, **common)
+    elif s.widget == "multiselect":
+        value = where.multiselect(s.label, options or [], **common)
+    else:
+        raise ValueError(f"{name} has no widget")
+    return state.from_widget(s, state.remember(name, value))
+
+
+def _optimizer_options(off: bool) -> dict:
     c = st.columns(3)
-    optimizer = c[0].selectbox("Optimizer", optim.OPTIMIZERS, key="optimizer", format_func=OPTIMIZER_NAMES.get)
-    momentum = c[1].number_input("Momentum", 0.0, 0.99, step=0.1, key="momentum", disabled=optimizer in ("adam", "adamw"), help="SGD and RMSprop; Adam keeps its own moving averages")
-    weight_decay = c[2].number_input("Weight decay", 0.0, 1.0, step=1e-4, format="%.4f", key="weight_decay", help="L2 penalty on the weights (decoupled in AdamW)")
-    nesterov = st.checkbox("Nesterov momentum", key="nesterov", disabled=not (optimizer == "sgd" and momentum > 0))
+    optimizer = setting_widget(c[0], "optimizer", off)
+    momentum = setting_widget(c[1], "momentum", off or optimizer in ("adam", "adamw"))
+    weight_decay = setting_widget(c[2], "weight_decay", off)
+    nesterov = setting_widget(st, "nesterov", off or not (optimizer == "sgd" and momentum > 0))
     c = st.columns(3)
-    scheduler = c[0].selectbox("Learning-rate schedule", optim.SCHEDULERS, key="scheduler", format_func=SCHEDULER_TEXT.get)
-    step_size = c[1].number_input("Step every (epochs)", 1, 100, key="step_size", disabled=scheduler != "step")
-    gamma = c[2].number_input("Gamma", 0.01, 1.0, step=0.05, key="gamma", disabled=scheduler not in ("step", "exponential"))
+    scheduler = setting_widget(c[0], "scheduler", off)
+    step_size = setting_widget(c[1], "step_size", off or scheduler != "step")
+    gamma = setting_widget(c[2], "gamma", off or scheduler not in ("step", "exponential"))
     return dict(
         optimizer=optimizer, momentum=0.0 if optimizer in ("adam", "adamw") else momentum,
         nesterov=nesterov and optimizer == "sgd" and momentum > 0, weight_decay=weight_decay,
@@ -48,51 +68,87 @@ def _optimizer_options() -> dict:
     )
 
 
-def _data_options(meta: datasets.DatasetInfo) -> dict:
+def _data_options(meta: datasets.DatasetInfo, off: bool) -> dict:
     c = st.columns(2)
-    loss = c[0].selectbox("Loss", optim.LOSSES, key="loss", format_func={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"}.get, help="; ".join(f"{k}: {v}" for k, v in optim.LOSS_TEXT.items()))
-    smoothing = c[1].number_input("Label smoothing", 0.0, 0.5, step=0.05, key="label_smoothing")
-    normalize = c[0].selectbox("Input normalisation", augment.NORMALIZATIONS, key="normalize", format_func=NORMALIZE_TEXT.get)
+    loss = setting_widget(c[0], "loss", off, help="; ".join(f"{k}: {v}" for k, v in _loss_text().items()))
+    smoothing = setting_widget(c[1], "label_smoothing", off)
+    normalize = setting_widget(c[0], "normalize", off)
     allowed = [] if meta.is_toy else [a for a in augment.AUGMENTATIONS if a != "color" or meta.input_shape[0] == 3]
-    st.session_state.augment_list = [a for a in st.session_state.augment_list if a in allowed]
-    names = c[1].multiselect("Augmentation (training batches only)", allowed, key="augment_list", disabled=not allowed,
-                             help="; ".join(f"{a}: {augment.AUGMENTATION_TEXT[a]}" for a in allowed) or "not for toy points")
+    state.prepare("augment")
+    dropped = [a for a in st.session_state.augment_list if a not in allowed]
+    if dropped:  # chosen for another dataset: said, not dropped silently
+        st.session_state.augment_list = [a for a in st.session_state.augment_list if a in allowed]
+        c[1].caption(f":orange[Augmentation {', '.join(dropped)} does not apply to {meta.title}: left out.]")
+    names = setting_widget(c[1], "augment", off or not allowed, options=allowed,
+                           help="; ".join(f"{a}: {augment.AUGMENTATION_TEXT[a]}" for a in allowed) or "not for toy points")
     c = st.columns(2)
-    val_split = c[0].number_input("Validation share of the training images", 0.0, 0.5, step=0.05, key="val_split")
-    patience = c[1].number_input("Early stopping patience (0 = off)", 0, 50, key="early_stopping", disabled=val_split == 0,
-                                 help="Stop when the validation loss has not improved for this many epochs; the best weights are kept")
-    return dict(loss=loss, label_smoothing=smoothing, normalize=normalize, augment=",".join(names), val_split=val_split,
+    val_split = setting_widget(c[0], "val_split", off)
+    patience = setting_widget(c[1], "early_stopping", off or val_split == 0)
+    return dict(loss=loss, label_smoothing=smoothing, normalize=normalize, augment=names, val_split=val_split,
                 early_stopping=int(patience) if val_split > 0 else 0)
 
 
-def train_form(dataset: str, spec: str) -> Optional[TrainConfig]:
-    """Draw the hyperparameter widgets; return the config, or None with the reason shown."""
+def _loss_text() -> dict:
+    from playground.optim import LOSS_TEXT
+
+    return LOSS_TEXT
+
+
+def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Optional[TrainConfig]:
+    """Draw the hyperparameter widgets; return the config, or None with the reason shown. With no
+    valid spec (None) the widgets stay on screen, disabled, and keep their values."""
     meta = datasets.info(dataset)
-    set_defaults(**DEFAULTS)
+    off = disabled or spec is None
     c1, c2 = st.columns(2)
-    lr = c1.select_slider("Learning rate", LEARNING_RATES, key="lr", format_func=lambda v: f"{v:g}", help="Log scale: each notch multiplies by about 3.")
-    batch_size = c2.select_slider("Batch size", BATCH_SIZES, key="batch_size")
-    epochs = c1.slider("Epochs", 1, 50, key="epochs")
+    lr = setting_widget(c1, "lr", off)
+    batch_size = setting_widget(c2, "batch_size", off)
+    epochs = setting_widget(c1, "epochs", off)
     size = meta.train_size if not meta.is_toy else int(toy_params().points * toy_params().train_share)
-    subset = c2.selectbox(
-        "Training images",
-        TRAIN_SUBSETS,
-        key="train_limit",
-        format_func=lambda n: f"all {size:,}" if n == 0 else f"first {n:,}",
-        help="Fewer images train faster: handy for a quick demo. The test set is always complete.",
-    )
-    seed = c1.number_input("Seed", 0, 2**31 - 1, key="seed", help="Fixes the initial weights and the batch order.")
-    device = c2.selectbox("Device", available_devices(), key="device")
+    subset = setting_widget(c2, "train_limit", off, format_func=lambda n: f"all {size:,}" if n == 0 else f"first {n:,}",
+                            help="Fewer images train faster: handy for a quick demo. The test set is always complete.")
+    seed = setting_widget(c1, "seed", off, help="Fixes the initial weights and the batch order.")
+    device = setting_widget(c2, "device", off, options=available_devices())
     with st.expander("Optimizer and learning-rate schedule"):
-        opt = _optimizer_options()
+        opt = _optimizer_options(off)
     with st.expander("Loss, normalisation, augmentation, validation"):
-        data = _data_options(meta)
+        data = _data_options(meta, off)
+    hidden = {n: state.current(n) for n in ("val_seed", "test_limit")}  # no widget: from a link or the defaults
+    extra = [f"{settings.SETTINGS[n].help.split(' (')[0]}: {settings.show(n, v)}" for n, v in hidden.items() if v != settings.SETTINGS[n].default]
+    if extra:
+        st.caption("From the link, without a widget here: " + "; ".join(extra) + ".")
+    if spec is None:
+        st.caption("Training is off until the model above is valid; these settings are kept.")
+        return None
     p = toy_params()
     try:
         return TrainConfig(
-            dataset=dataset, model=spec, lr=lr, epochs=epochs, batch_size=batch_size, seed=int(seed), train_limit=subset, device=device,
-            toy_points=p.points, toy_noise=p.noise, toy_train_share=p.train_share, toy_seed=p.seed, **opt, **data,
+            dataset=dataset, model=spec, lr=lr, epochs=int(epochs), batch_size=batch_size, seed=int(seed), train_limit=subset, device=device,
+            toy_points=p.points, toy_noise=p.noise, toy_train_share=p.train_share, toy_seed=p.seed, **hidden, **opt, **data,
         )
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
         return None
+
+
+def differences(ran: TrainConfig, form: TrainConfig) -> list[str]:
+    """The settings (not the device) in which a run's config differs from the form's: 'lr 0.03 (now 0.1)'."""
+    out = []
+    for s in settings.SETTINGS.values():
+        a, b = getattr(ran, s.name), getattr(form, s.name)
+        if s.name != "device" and a != b and (not s.toy_only or datasets.info(form.dataset).is_toy):
+            name = s.share if s.share in ("lr",) else (s.label or s.name.replace("_", " ")).lower()
+            out.append((name, settings.show(s.name, a), settings.show(s.name, b)))
+    return out
+
+
+def run_differs_notice(run_id: int, config: Optional[TrainConfig]) -> None:
+    """Under the run's title: say so when the run shown is not what the form above now says."""
+    run = jobs.manager().store.get(run_id)
+    if run is None or config is None or run.config.key == config.key:
+        return
+    diffs = differences(run.config, config)
+    if not diffs:
+        return
+    used = ", ".join(f"{n} {a}" for n, a, _ in diffs)
+    now = ", ".join(f"{n} {b}" for n, _, b in diffs)
+    st.info(f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings.", icon=":material/difference:")

@@ -1,0 +1,265 @@
+"""Every training setting, declared once: its type, default, allowed values, help, CLI flag, share
+link key and widget. TrainConfig's defaults and per-setting checks, the CLI's train/sweep flags, the
+share link and the Train form's widgets are all read from SETTINGS (no Streamlit, no torch here).
+
+Rules that tie two settings together (nesterov needs SGD with momentum, early stopping needs a
+validation split, a batch no larger than the training split) live in config.TrainConfig.validate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from playground import specs
+from playground.errors import PlaygroundError
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULERS = ("none", "step", "exponential", "cosine")
+LOSSES = ("cross-entropy", "mse")
+NORMALIZATIONS = ("scale", "standardize", "none")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+# Log scale: each notch multiplies by about 3 (x3, then x3.3 to the next power of ten).
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+BATCH_SIZES = (1, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
+TRAIN_SUBSETS = (0, 200, 1_000, 5_000, 20_000)  # 0 = all training images
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the TrainConfig field (or the sweep's session key)
+    type: type  # int, float, bool or str
+    default: Any
+    help: str  # one sentence: the CLI's --help and the widget's tooltip
+    label: str = ""  # the widget's label; "" = no widget on the Train form
+    low: Optional[float] = None  # smallest allowed value (None: no bound)
+    high: Optional[float] = None
+    low_open: bool = False  # low itself not allowed (lr > 0)
+    high_open: bool = False  # high itself not allowed (momentum < 1)
+    choices: tuple = ()  # the allowed values of a str setting
+    choice_text: dict = field(default_factory=dict)  # how the widget names each choice
+    rule: str = ""  # the allowed values in words, where the range alone does not say it
+    share: Optional[str] = None  # key in the share link (None: not in the link)
+    flag: Optional[str] = None  # CLI flag; default --name-with-dashes
+    widget: str = "number"  # number | select_slider | select | checkbox | multiselect | text | none
+    notches: tuple = ()  # select_slider/select: the offered values; a valid other value is added
+    step: Optional[float] = None  # number widget: +/- step
+    fmt: Optional[str] = None  # number widget: printf format
+    key: str = ""  # session-state key of the widget; default: name
+    section: str = "basics"  # basics | optimizer | data | toy | sweep: CLI groups and form expanders
+    toy_only: bool = False  # checked only for the toy 2D sets (ignored by the others)
+    ui_low: Optional[float] = None  # a narrower range that the page's widget accepts (toy page sliders)
+    ui_high: Optional[float] = None
+    note: str = ""  # added to the widget's tooltip only
+
+    @property
+    def session_key(self) -> str:
+        return self.key or self.name
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def allowed(self) -> str:
+        """What a value must be, in words: 'a whole number from 1 to 1000'."""
+        if self.rule:
+            return self.rule
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.type is bool:
+            return "true or false (1 or 0)"
+        if self.type is str:
+            return "text"
+        kind = "a whole number" if self.type is int else "a number"
+        if self.low is None and self.high is None:
+            return kind
+        low, high = _show(self.low), _show(self.high)
+        if self.high is None:
+            return f"{kind} {'above' if self.low_open else 'from'} {low} or more"
+        if self.low_open:
+            return f"{kind} above {low} and {'below' if self.high_open else 'at most'} {high}"
+        return f"{kind} from {low} {'up to (not including)' if self.high_open else 'to'} {high}"
+
+    def widget_range(self) -> tuple[Optional[float], Optional[float]]:
+        """The number widget's inclusive bounds, equal to the rule's (an open end moves by one ulp)."""
+        low, high = self.low, self.high
+        if low is not None and self.low_open:
+            low = math.nextafter(low, math.inf)
+        if high is not None and self.high_open:
+            high = math.nextafter(high, -math.inf)
+        return low, high
+
+
+def _show(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+_S = Setting
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        _S("dataset", str, "fashion-mnist", "the dataset (registry name, see `python -m playground datasets`)",
+           share="dataset", widget="none", rule="a dataset name from `python -m playground datasets`"),
+        _S("model", str, specs.PRESETS[specs.DEFAULT_PRESET].spec, f"a layer spec or a preset ({', '.join(specs.PRESETS)})",
+           share="model", widget="none", key="spec_text", rule="a layer spec or a preset name"),
+        _S("lr", float, 0.1, "learning rate (the start of the schedule)", note="Log scale: each notch multiplies by about 3.",
+           label="Learning rate", low=0, high=100, low_open=True, share="lr", widget="select_slider", notches=LEARNING_RATES),
+        _S("epochs", int, 5, "full passes over the training images", label="Epochs", low=1, high=1000, share="epochs", step=1),
+        _S("batch_size", int, 64, "images per optimizer step", label="Batch size", low=1, high=100_000, share="batch",
+           widget="select_slider", notches=BATCH_SIZES),
+        _S("optimizer", str, "sgd", "the optimizer", label="Optimizer", choices=OPTIMIZERS, share="opt", widget="select",
+           choice_text={"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}, section="optimizer"),
+        _S("momentum", float, 0.0, "SGD and RMSprop, e.g. 0.9; Adam keeps its own moving averages", label="Momentum",
+           low=0, high=1, high_open=True, share="mom", step=0.1, fmt="%g", section="optimizer"),
+        _S("nesterov", bool, False, "Nesterov momentum (SGD with a momentum above 0)", label="Nesterov momentum",
+           share="nesterov", widget="checkbox", section="optimizer"),
+        _S("weight_decay", float, 0.0, "L2 penalty on the weights (decoupled in AdamW), e.g. 5e-4", label="Weight decay",
+           low=0, high=1, share="wd", step=1e-4, fmt="%g", section="optimizer"),
+        _S("scheduler", str, "none", "lr schedule, stepped after every epoch", label="Learning-rate schedule", choices=SCHEDULERS,
+           share="sched", widget="select", section="optimizer",
+           choice_text={"none": "constant", "step": "step: x gamma every few epochs", "exponential": "exponential: x gamma every epoch", "cosine": "cosine annealing to 0"}),
+        _S("step_size", int, 1, "step schedule: multiply the lr by gamma every this many epochs", label="Step every (epochs)",
+           low=1, high=1000, share="step", step=1, section="optimizer"),
+        _S("gamma", float, 0.5, "step and exponential schedules: the lr factor", label="Gamma", low=0, high=1, low_open=True,
+           share="gamma", step=0.05, fmt="%g", section="optimizer"),
+        _S("loss", str, "cross-entropy", "cross-entropy of the softmax output, or mse: squared error of the softmax output against one-hot targets",
+           label="Loss", choices=LOSSES, share="loss", widget="select", section="data",
+           choice_text={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"}),
+        _S("label_smoothing", float, 0.0, "share of the target spread over all classes", label="Label smoothing", low=0, high=0.5,
+           share="smooth", step=0.05, fmt="%g", section="data"),
+        _S("normalize", str, "scale", "input normalisation; standardize uses training-split statistics", label="Input normalisation",
+           choices=NORMALIZATIONS, share="norm", widget="select", section="data",
+           choice_text={"scale": "scale to [0, 1]", "standardize": "standardize (training-split mean and std)", "none": "none (raw 0-255)"}),
+        _S("augment", str, "", "comma list of augmentations, training batches only (flip, crop, resized-crop, rotate, color)",
+           label="Augmentation (training batches only)", share="aug", widget="multiselect", key="augment_list", section="data",
+           rule="a comma list of flip, crop, resized-crop, rotate, color"),
+        _S("val_split", float, 0.0, "share of the training images held out for validation, e.g. 0.1",
+           label="Validation share of the training images", low=0, high=0.5, rule="a number from 0 (no validation set) to 0.5",
+           share="val", step=0.05, fmt="%g", section="data"),
+        _S("val_seed", int, 0, "which training images are held out for validation", low=0, high=MAX_SEED, share="vseed",
+           widget="none", section="data"),
+        _S("early_stopping", int, 0, "stop after this many epochs without a better validation loss (0 = off; needs a validation split)",
+           label="Early stopping patience (0 = off)", low=0, high=100, share="stop", flag="--early-stopping", step=1, section="data"),
+        _S("seed", int, 0, "fixes the initial weights, dropout and batch order: same seed, same twins", label="Seed",
+           low=0, high=MAX_SEED, share="seed", step=1, section="data"),
+        _S("train_limit", int, 0, "train on the first N training images only (0 = all): fewer train faster", label="Training images",
+           low=0, rule="0 (all) or a positive number of images", share="train", widget="select", notches=TRAIN_SUBSETS, section="data"),
+        _S("test_limit", int, 0, "evaluate on the first N test images only (0 = all)", low=0,
+           rule="0 (all) or a positive number of images", share="test", widget="none", section="data"),
+        _S("toy_points", int, 400, "toy 2D sets: points in train and test together", low=20, high=20_000, share="points",
+           widget="none", section="toy", toy_only=True, ui_low=40, ui_high=2000),
+        _S("toy_noise", float, 0.1, "toy 2D sets: Gaussian noise on every point", low=0, high=2, share="noise",
+           widget="none", section="toy", toy_only=True, ui_low=0, ui_high=0.6),
+        _S("toy_train_share", float, 0.7, "toy 2D sets: share of the points in the training set (the rest is the test set)",
+           low=0.1, high=0.9, share="toyshare", widget="none", section="toy", toy_only=True, ui_low=0.3, ui_high=0.9),
+        _S("toy_seed", int, 0, "toy 2D sets: fixes the points and the split", low=0, high=MAX_SEED, share="toyseed",
+           widget="none", section="toy", toy_only=True, ui_low=0, ui_high=10_000),
+        _S("device", str, "auto", "auto picks cuda, then mps, then cpu (not part of a run's identity)", label="Device",
+           choices=DEVICES, share="device", widget="select"),
+    )
+}
+
+# The Experiments page's sweep: not TrainConfig fields, but settings the student chooses and shares.
+SWEEP: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        _S("sweep_param", str, "lr", "the setting the sweep changes", label="Sweep", share="sweep", widget="select",
+           rule="a setting the Experiments page can sweep", section="sweep"),
+        _S("sweep_values", str, "", "the values, as typed", label="Values", share="values", widget="text",
+           rule="values of the swept setting", section="sweep"),
+        _S("sweep_seeds", int, 1, "repeat every value with seeds 0, 1, ...", label="Seeds per value", low=1, high=5,
+           share="seeds", step=1, section="sweep"),
+    )
+}
+ALL: dict[str, Setting] = {**SETTINGS, **SWEEP}
+
+
+def defaults() -> dict[str, Any]:
+    return {s.name: s.default for s in SETTINGS.values()}
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def problem(name: str, value: Any) -> Optional[str]:
+    """Why value is not allowed for this setting on its own, or None: 'lr = 0 is not allowed: lr must be ...'."""
+    s = ALL[name]
+    if s.type is bool:
+        ok = isinstance(value, bool)
+    elif s.type is str:
+        ok = isinstance(value, str) and (not s.choices or value in s.choices)
+    else:
+        ok = _number(value) if s.type is float else isinstance(value, int) and not isinstance(value, bool)
+        if ok and s.low is not None:
+            ok = value > s.low if s.low_open else value >= s.low
+        if ok and s.high is not None:
+            ok = value < s.high if s.high_open else value <= s.high
+    return None if ok else f"{name} = {value!r} is not allowed: {name} must be {s.allowed}"
+
+
+def check(name: str, value: Any) -> Any:
+    """The value, or PlaygroundError naming the setting and what it must be."""
+    message = problem(name, value)
+    if message:
+        raise PlaygroundError(message)
+    return value
+
+
+def parse(name: str, text: str) -> Any:
+    """Text from a link or a command line -> a typed value (not yet range-checked); PlaygroundError
+    naming the setting when the text is not of its type."""
+    s = ALL[name]
+    t = text.strip().lower()
+    try:
+        if s.type is bool:
+            if t not in ("0", "1", "true", "false"):
+                raise ValueError
+            return t in ("1", "true")
+        if s.type is int:
+            if any(c in t for c in ".e"):  # "5.0" and "1e3" are whole numbers too, "2.5" is not
+                v = float(t)
+                if not v.is_integer():
+                    raise ValueError
+                return int(v)
+            return int(t)
+        if s.type is float:
+            return float(t)  # nan and inf parse; check() names them ("lr = nan is not allowed")
+        return text
+    except (ValueError, OverflowError):
+        raise PlaygroundError(f"{name} = {text!r} is not allowed: {name} must be {s.allowed}") from None
+
+
+def format(name: str, value: Any) -> str:  # noqa: A001 - the inverse of parse
+    """A typed value -> its text in the link; parse(name, format(name, v)) == v."""
+    s = ALL[name]
+    if s.type is bool:
+        return "1" if value else "0"
+    if s.type is float:
+        text = repr(float(value))
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def show(name: str, value: Any) -> str:
+    """A value as the page names it: 'lr 0.03', 'training images all'."""
+    s = ALL[name]
+    if s.choice_text and value in s.choice_text:
+        return s.choice_text[value]
+    if name in ("train_limit", "test_limit") and value == 0:
+        return "all"
+    if name == "augment":
+        return value or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def with_value(notches: tuple, value: Any) -> list:
+    """The notches, with value added in order where it is not one of them (a link's lr=0.05)."""
+    if value in notches:
+        return list(notches)
+    return sorted([*notches, value])
