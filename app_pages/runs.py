@@ -5,7 +5,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.runs import ACTIVE
 from playground.ui import sweep_view
-from playground.ui.history import difference_labels, runs_frame
+from playground.ui.history import column_config, difference_labels, runs_frame
 
 store = jobs.manager().store
 
@@ -40,7 +40,7 @@ shown = [
     if (not statuses or r.status in statuses) and (not names or r.config.dataset in names) and (text.strip().lower() in (r.config.model or "(linear)"))
 ]
 st.caption(f"{len(shown)} of {len(runs)} runs.")
-st.dataframe(runs_frame(shown), hide_index=True, width="stretch", column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+st.dataframe(runs_frame(shown), hide_index=True, width="stretch", column_config=column_config())
 
 by_id = {r.id: r for r in runs}
 picked = st.multiselect("Runs to compare, re-open or delete", [r.id for r in shown], key="history_pick",
@@ -59,7 +59,7 @@ if notice := st.session_state.pop("history_notice", None):
 if len(chosen) >= 2:
     st.subheader(f"Comparing {len(chosen)} runs")
     labels = difference_labels(chosen)
-    st.dataframe(runs_frame(chosen), hide_index=True, width="stretch", column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(runs_frame(chosen), hide_index=True, width="stretch", column_config=column_config())
     classes = {datasets.info(r.config.dataset).num_classes for r in chosen if r.config.dataset in datasets.REGISTRY}
     data = sweep_view.series(store, [(labels[r.id], r.config.seed, r.id) for r in chosen])
     sweep_view.charts(data, "run", max(classes) if classes else 10)

@@ -25,61 +25,73 @@ class Setting:
     name: str  # the CLI's --param
     title: str  # shown in the UI and the tables' first column
     default_values: str  # a sensible sweep, as typed
-    parse: Callable[[str], Any]  # one typed value -> a value
+    parse: Callable[[str], Any]  # one typed value -> a value; ValueError("is not ...") when it does not fit
     apply: Callable[[TrainConfig, Any], TrainConfig]  # base config, value -> member config
     separator: str = ","  # between values (specs contain spaces and commas: they use ';')
+    kind: str = "numbers"  # what to type, for the hint after a bad value: "type numbers separated by ','"
 
 
-def _positive_float(text: str) -> float:
-    v = float(text)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{text} is not a number above 0")
+# Each parser raises ValueError with the end of a sentence ("is not a number above 0 ...") that
+# parse_values puts after "learning rate value 'abc' ". The ranges are TrainConfig.validate's.
+
+
+def _number(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError("is not a number")
     return v
 
 
-def _whole(text: str) -> int:
-    v = float(text)
-    if not v.is_integer() or v < 0:
-        raise ValueError(f"{text} is not a whole number")
-    return int(v)
+def _in_range(low: float, high: float, low_open: bool = False, high_open: bool = False) -> Callable[[str], float]:
+    """A number from low to high; the message says which ends are included."""
+    high_words = "up to (not including)" if high_open else "and at most" if low_open else "to"
+    words = f"{'above' if low_open else 'from'} {low:g} {high_words} {high:g}"
+
+    def parse(text: str) -> float:
+        v = _number(text)
+        if (v <= low if low_open else v < low) or (v >= high if high_open else v > high):
+            raise ValueError(f"is not a number {words}")
+        return v
+
+    return parse
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        v = _number(text)
+        if not v.is_integer() or not low <= v <= high:
+            raise ValueError(f"is not a whole number from {low:,} to {high:,}")
+        return int(v)
+
+    return parse
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         t = text.strip().lower()
         if t not in options:
-            raise ValueError(f"'{text}' is not one of {', '.join(options)}")
+            raise ValueError(f"is not one of {', '.join(options)}")
         return t
 
     return parse
-
-
-def _probability(text: str) -> float:
-    v = float(text)
-    if not 0 <= v < 1:
-        raise ValueError(f"{text} is not a probability from 0 up to (not including) 1")
-    return v
-
-
-def _fraction(text: str) -> float:
-    v = float(text)
-    if not 0 <= v < 1:
-        raise ValueError(f"{text} is not a number from 0 up to (not including) 1")
-    return v
 
 
 def _augment_value(text: str) -> str:
     names = [t.strip().lower() for t in text.replace(" ", ",").split(",") if t.strip() and t.strip().lower() != "none"]
     bad = [n for n in names if n not in AUGMENTATIONS]
     if bad:
-        raise ValueError(f"'{bad[0]}' is not one of none, {', '.join(AUGMENTATIONS)}")
+        options = f"none, {', '.join(AUGMENTATIONS)}"
+        raise ValueError(f"is not one of {options}" if len(names) == 1 else f"has '{bad[0]}', which is not one of {options}")
     return ",".join(n for n in AUGMENTATIONS if n in names)
 
 
 def _on_off(text: str) -> bool:
     t = text.strip().lower()
     if t not in ("on", "off", "true", "false", "yes", "no"):
-        raise ValueError(f"'{text}' is not on or off")
+        raise ValueError("is not on or off")
     return t in ("on", "true", "yes")
 
 
@@ -122,28 +134,30 @@ def _set_batchnorm(config: TrainConfig, on: bool) -> TrainConfig:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _positive_float, lambda c, v: replace(c, lr=v)),
-        Setting("batch_size", "batch size", "1, 4, 1000", _whole, lambda c, v: replace(c, batch_size=v)),
-        Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";"),
-        Setting("epochs", "epochs", "1, 5, 10", _whole, lambda c, v: replace(c, epochs=v)),
-        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v, nesterov=False)),
-        Setting("momentum", "momentum", "0, 0.5, 0.9", _fraction, lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
-        Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _fraction, lambda c, v: replace(c, weight_decay=v)),
-        Setting("scheduler", "lr schedule", "none, step, cosine", _choice(SCHEDULERS), lambda c, v: replace(c, scheduler=v)),
-        Setting("loss", "loss", ", ".join(LOSSES), _choice(LOSSES), lambda c, v: replace(c, loss=v)),
-        Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _fraction, lambda c, v: replace(c, label_smoothing=v)),
-        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _choice(NORMALIZATIONS), lambda c, v: replace(c, normalize=v)),
-        Setting("augment", "augmentation", "none; flip; flip,crop", _augment_value, lambda c, v: replace(c, augment=v), separator=";"),
-        Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation),
-        Setting("dropout", "dropout", "0, 0.25, 0.5", _probability, _set_dropout),
-        Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm),
-        Setting("seed", "seed", "0, 1, 2", _whole, lambda c, v: replace(c, seed=v)),
+        Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _in_range(0, 100, low_open=True), lambda c, v: replace(c, lr=v)),
+        Setting("batch_size", "batch size", "1, 4, 1000", _whole(1, 100_000), lambda c, v: replace(c, batch_size=v), kind="whole numbers"),
+        Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";", kind="presets or layer specs"),
+        Setting("epochs", "epochs", "1, 5, 10", _whole(1, 1000), lambda c, v: replace(c, epochs=v), kind="whole numbers"),
+        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v, nesterov=False), kind="names"),
+        Setting("momentum", "momentum", "0, 0.5, 0.9", _in_range(0, 1, high_open=True), lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
+        Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _in_range(0, 1), lambda c, v: replace(c, weight_decay=v)),
+        Setting("scheduler", "lr schedule", "none, step, cosine", _choice(SCHEDULERS), lambda c, v: replace(c, scheduler=v), kind="names"),
+        Setting("loss", "loss", ", ".join(LOSSES), _choice(LOSSES), lambda c, v: replace(c, loss=v), kind="names"),
+        Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _in_range(0, 0.5), lambda c, v: replace(c, label_smoothing=v)),
+        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _choice(NORMALIZATIONS), lambda c, v: replace(c, normalize=v), kind="names"),
+        Setting("augment", "augmentation", "none; flip; flip,crop", _augment_value, lambda c, v: replace(c, augment=v), separator=";", kind="lists of augmentations"),
+        Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation, kind="names"),
+        Setting("dropout", "dropout", "0, 0.25, 0.5", _in_range(0, 1, high_open=True), _set_dropout),
+        Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm, kind="on/off values"),
+        Setting("seed", "seed", "0, 1, 2", _whole(0, 2**31 - 1), lambda c, v: replace(c, seed=v), kind="whole numbers"),
     )
 }
 
 
 def parse_values(setting: str, text: str) -> list:
-    """'1, 0.1, 0.01' -> [1.0, 0.1, 0.01]; an error names the bad value and the setting."""
+    """'1, 0.1, 0.01' -> [1.0, 0.1, 0.01]. An error names the setting and the bad value, says what
+    is wrong in the playground's words and what to type: "learning rate value 'abc' is not a number:
+    type numbers separated by ',', e.g. 1, 0.1, 0.01, 0.001"."""
     s = _setting(setting)
     parts = [p.strip() for p in (text or "").replace("\n", s.separator).split(s.separator) if p.strip()]
     if not parts:
@@ -152,8 +166,10 @@ def parse_values(setting: str, text: str) -> list:
     for p in parts:
         try:
             v = s.parse(p)
-        except (ValueError, PlaygroundError) as e:
+        except PlaygroundError as e:  # a spec's own message
             raise PlaygroundError(f"{s.title} value '{p}': {e}") from None
+        except ValueError as e:  # "is not ...": the parsers' words, never Python's
+            raise PlaygroundError(f"{s.title} value '{p}' {e}: type {s.kind} separated by '{s.separator}', e.g. {s.default_values}") from None
         if v in values:
             raise PlaygroundError(f"{s.title} value '{p}' is listed twice")
         values.append(v)
@@ -168,9 +184,12 @@ def _setting(name: str) -> Setting:
 
 
 def label(setting: str, value: Any) -> str:
-    """How a value is shown: 0.1, 64, base (a preset's name), on/off."""
+    """How a value is shown: 0.1, 64, on/off; a model as its layers, after the preset's name when it
+    is one: "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)", "fc64 relu", "linear (no hidden layers)"."""
     if setting == "model":
-        return next((n for n in specs.PRESETS if specs.resolve(n) == value), value or "(linear)")
+        name = next((n for n in specs.PRESETS if specs.resolve(n) == value), None)
+        layers = value or "no hidden layers"
+        return layers if name is None or name == value else f"{name} ({layers})"
     if setting == "batchnorm":
         return "on" if value else "off"
     if setting == "augment":
@@ -209,7 +228,8 @@ def members(base: TrainConfig, setting: str, values: list, seeds: Optional[list[
 
 def converged_epoch(accuracies: list[float], threshold: float = 0.005, patience: int = 2) -> Optional[int]:
     """The first epoch (1-based) after which the test accuracy changes by less than `threshold`
-    from one epoch to the next for `patience` epochs in a row; None if the run never settles."""
+    from one epoch to the next for `patience` epochs in a row; None if the run never settles.
+    Flat curves settle too: `convergence` is the one that also asks whether the run learned."""
     for e in range(1, len(accuracies) - patience + 1):
         window = accuracies[e - 1 : e + patience]
         if all(abs(b - a) < threshold for a, b in zip(window, window[1:])):
@@ -222,23 +242,74 @@ def target_epoch(accuracies: list[float], target: float = 0.9) -> Optional[int]:
     return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
 
 
+DIVERGED, NOT_LEARNING = "diverged", "not learning"
+OVERFIT_EPOCHS = 3  # epochs in a row of rising test loss and falling training loss
+OVERFIT_RISE = 1.05  # ... by 5% in all, so that a flat test loss with noise is not called overfitting
+
+
+def failure(status: str, epochs: list[dict], num_classes: int) -> Optional[str]:
+    """DIVERGED when the run blew up: status 'diverged', or the last training loss above
+    3 ln(classes) (three times the loss of equal guesses); else NOT_LEARNING when the last test
+    accuracy is below 1.5 / classes (near chance); else None. The two exclude each other."""
+    final = epochs[-1] if epochs else {}
+    train_loss = final.get("train_loss")
+    if status == "diverged" or (train_loss is not None and not train_loss <= 3 * math.log(num_classes)):
+        return DIVERGED
+    if final.get("test_accuracy") is not None and final["test_accuracy"] < 1.5 / num_classes:
+        return NOT_LEARNING
+    return None
+
+
+def convergence(status: str, epochs: list[dict], num_classes: int, threshold: float = 0.005, patience: int = 2) -> tuple[Optional[int], Optional[str]]:
+    """(converged epoch, None), or (None, why not): a run that diverged or is not learning has no
+    converged epoch, however flat its accuracy (a run stuck at chance is "not learning", never
+    "converged at epoch 2"); (None, None) when a learning run has not settled yet."""
+    why = failure(status, epochs, num_classes)
+    if why is not None:
+        return None, why
+    return converged_epoch([e["test_accuracy"] for e in epochs], threshold, patience), None
+
+
+def overfitting(epochs: list[dict]) -> Optional[tuple[int, int]]:
+    """(first, last) epochs (1-based) of the latest stretch over which the run overfits, else None.
+
+    The rule: the test loss rose and the training loss fell from each epoch to the next for at
+    least OVERFIT_EPOCHS epochs in a row (first is the epoch before the first rise), and the test
+    loss rose by at least 5% over the stretch. One noisy epoch, or two, of a live run is not a
+    trend; a stretch that ended earlier still counts if the test loss is still above where it began."""
+    found, streak = None, 0
+    for i in range(1, len(epochs)):
+        a, b = epochs[i - 1], epochs[i]
+        if None in (a.get("test_loss"), b.get("test_loss"), a.get("train_loss"), b.get("train_loss")):
+            streak = 0
+            continue
+        streak = streak + 1 if b["test_loss"] > a["test_loss"] and b["train_loss"] < a["train_loss"] else 0
+        first = i - streak  # 0-based epoch where the stretch began
+        if streak >= OVERFIT_EPOCHS and b["test_loss"] > OVERFIT_RISE * epochs[first]["test_loss"]:
+            found = (first + 1, i + 1)
+    if found and epochs[-1].get("test_loss") is not None and epochs[-1]["test_loss"] > epochs[found[0] - 1]["test_loss"]:
+        return found
+    return None
+
+
 def flags(status: str, epochs: list[dict], first_loss: Optional[float], num_classes: int, loss: str = "cross-entropy") -> list[str]:
-    """Plain-language warnings about one run's curves."""
+    """Plain-language warnings about one run's curves: diverged or not learning (see `failure`),
+    overfitting (see `overfitting`), and an odd first loss (cross-entropy far from ln(classes))."""
     chance = math.log(num_classes)
     out = []
     final = epochs[-1] if epochs else {}
-    if status == "diverged" or (final and final.get("train_loss") is not None and final["train_loss"] > 3 * chance):
+    why = failure(status, epochs, num_classes)
+    if why == DIVERGED:
         out.append(f"diverged: the loss blew up (or ended far above ln({num_classes}) = {chance:.2f}); lower the learning rate")
-    elif final and final.get("test_accuracy") is not None and final["test_accuracy"] < 1.5 / num_classes:
+    elif why == NOT_LEARNING:
         out.append(f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / num_classes:.0%})")
-    if len(epochs) >= 3:
-        test = [e["test_loss"] for e in epochs]
-        best = min(range(len(test)), key=test.__getitem__)
-        if best < len(test) - 1 and test[-1] > 1.05 * test[best] and epochs[-1]["train_loss"] < epochs[best]["train_loss"]:
-            out.append(
-                f"overfitting: test loss rose from {test[best]:.3f} (epoch {best + 1}) to {test[-1]:.3f} "
-                "while the training loss kept falling"
-            )
+    stretch = overfitting(epochs) if why is None else None
+    if stretch:
+        a, b = (epochs[e - 1] for e in stretch)
+        out.append(
+            f"overfitting: test loss rose from {a['test_loss']:.3f} (epoch {stretch[0]}) to {b['test_loss']:.3f} (epoch {stretch[1]}) "
+            "while the training loss kept falling"
+        )
     if loss == "cross-entropy" and first_loss is not None and math.isfinite(first_loss) and abs(first_loss - chance) > 0.5 * chance:
         out.append(
             f"odd start: the first loss was {first_loss:.2f}, far from ln({num_classes}) = {chance:.2f}, "
@@ -264,14 +335,14 @@ def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, thresh
 
     test_accuracy is the mean final test accuracy over seeds (min and max beside it);
     converged_epoch and target_epoch are the epochs by which every seed got there, None when any
-    seed did not."""
+    seed did not; not_converged says why when a seed diverged or is not learning (see convergence)."""
     rows = []
     for lbl in dict.fromkeys(o.member.label for o in outcomes):
         group = [o for o in outcomes if o.member.label == lbl]
         finals = [o.epochs[-1]["test_accuracy"] for o in group if o.epochs]
         vals = [o.epochs[-1]["val_accuracy"] for o in group if o.epochs and o.epochs[-1].get("val_accuracy") is not None]
         means = [statistics.fmean(e["test_accuracy"] for e in o.epochs) for o in group if o.epochs]
-        conv = [converged_epoch([e["test_accuracy"] for e in o.epochs], threshold, patience) for o in group]
+        conv = [convergence(o.status, o.epochs, num_classes, threshold, patience) for o in group]
         targ = [target_epoch([e["test_accuracy"] for e in o.epochs], target) for o in group]
         rows.append(
             {
@@ -284,7 +355,8 @@ def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, thresh
                 "mean_test_accuracy": statistics.fmean(means) if means else None,
                 "val_accuracy": statistics.fmean(vals) if vals else None,
                 "train_accuracy": statistics.fmean(o.epochs[-1]["train_accuracy"] for o in group if o.epochs) if finals else None,
-                "converged_epoch": None if None in conv or not conv else max(conv),
+                "converged_epoch": None if not conv or any(c is None for c, _ in conv) else max(c for c, _ in conv),
+                "not_converged": next((why for _, why in conv if why), None),  # diverged / not learning, else None
                 "target_epoch": None if None in targ or not targ else max(targ),
                 "params": group[0].params,
                 "flags": sorted({f for o in group for f in flags(o.status, o.epochs, o.first_loss, num_classes, o.member.config.loss)}),

@@ -23,7 +23,8 @@ def sweep_frame(rows: list[dict], setting_title: str, target: float, seeds: int 
             row["min - max over seeds"] = f"{_pct(r['test_accuracy_min'])} - {_pct(r['test_accuracy_max'])}"
         if mean_over_epochs:
             row["mean over epochs"] = _pct(r["mean_test_accuracy"])
-        row["converged at epoch"] = NOT_REACHED if r["converged_epoch"] is None else r["converged_epoch"]
+        # a run that diverged or is not learning has not converged, however flat its curve: say which
+        row["converged at epoch"] = (r.get("not_converged") or NOT_REACHED) if r["converged_epoch"] is None else r["converged_epoch"]
         row[f"epoch reaching {target:.0%}"] = NOT_REACHED if r["target_epoch"] is None else r["target_epoch"]
         row["trainable parameters"] = "-" if r["params"] is None else f"{r['params']:,}"
         row["status"] = r["status"]

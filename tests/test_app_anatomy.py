@@ -18,7 +18,7 @@ def test_layer_table_of_the_course_cnn(home):  # metadata only: no dataset files
     conv = df.iloc[0]
     assert (conv["layer"], conv["output shape"], conv["parameters"]) == ("Conv2d(1, 32, kernel_size=3, padding=1)", "32 x 28 x 28", 320)
     assert (conv["formula"], conv["worked"]) == ("(k*k*C_in + 1)*C_out", "(3*3*1 + 1)*32 = 320")
-    assert df.iloc[1]["BN stats (not trained)"] == "2*32 = 64"
+    assert df.iloc[1]["running stats"] == "2*32 = 64"
     assert df["running total"].iloc[-1] == 1_475_338
     assert len(at.get("vega_lite_chart")) == 1  # where the parameters are
 
@@ -40,6 +40,8 @@ def test_predict_then_check_marks_each_answer(home):
     assert "parameters" not in at.dataframe[0].value.columns
     guesses = [t for t in at.text_input if t.key and t.key.startswith("guess-")]
     assert len(guesses) == 8  # conv, bn, conv, bn, three Linear layers, and the total
+    # in page order (the order Tab follows): layer by layer, then the total
+    assert [t.label.split(" ")[0] for t in guesses] == ["#0", "#1", "#4", "#5", "#9", "#12", "#14", "Total"]
     by_label = {t.label.split(" ")[0]: t for t in guesses}
     by_label["#0"].input("320")  # right
     by_label["#1"].input("128")  # wrong: BatchNorm2d(32) trains 2*32
@@ -52,6 +54,8 @@ def test_predict_then_check_marks_each_answer(home):
     assert verdicts["Total"] == "right"
     assert verdicts["#4 Conv2d(32, 64, kernel_size=3)"] == "no answer"
     assert result.set_index("layer").loc["#1 BatchNorm2d(32)", "worked"] == "2*32 = 64"
+    assert result.set_index("layer").loc["Total", "worked"] == "the sum of the 7 rows above"  # the long sum is a caption
+    assert "Total: 320 + 64 + 18,496 + 128 + 1,383,000 + 72,120 + 1,210 = 1,475,338." in [c.value for c in at.caption]
     assert "2 of 8 right" in at.warning[0].value
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from playground import experiments, jobs, sweeps, tables
 from playground.errors import PlaygroundError
-from playground.sweeps import Member, Outcome, converged_epoch, flags, members, parse_values, target_epoch
+from playground.sweeps import Member, Outcome, convergence, converged_epoch, flags, members, overfitting, parse_values, target_epoch
 from playground.train import StepEvent, TrainConfig, train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200)
@@ -40,16 +40,20 @@ def test_spec_settings_edit_the_model():
     (dropped,) = members(TrainConfig(model="base"), "dropout", [0.5])
     assert dropped.config.model == "fc512 relu drop0.5 fc512 relu drop0.5"
     models = members(BASE, "model", parse_values("model", "base; deeper; fc64 relu"))
-    assert [m.label for m in models] == ["base", "deeper", "fc64 relu"]
+    assert [m.label for m in models] == ["base (fc512 relu fc512 relu)", "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)", "fc64 relu"]
 
 
 @pytest.mark.parametrize(
     "setting, text, message",
     [
-        ("lr", "0.1, -1", "'-1': -1 is not a number above 0"),
+        ("lr", "0.1, -1", "learning rate value '-1' is not a number above 0 and at most 100: type numbers separated by ','"),
         ("lr", "0.1, 0.1", "listed twice"),
         ("lr", " , ", "no values"),
-        ("batch_size", "2.5", "not a whole number"),
+        ("batch_size", "2.5", "batch size value '2.5' is not a whole number from 1 to 100,000"),
+        ("batch_size", "0", "is not a whole number from 1"),
+        ("epochs", "1, 2000", "epochs value '2000' is not a whole number from 1 to 1,000"),
+        ("label_smoothing", "0.7", "is not a number from 0 to 0.5"),
+        ("augment", "none; flip,warp", "has 'warp', which is not one of none, flip"),
         ("activation", "relu, swish", "'swish' is not one of"),
         ("model", "base; fc8 conv4", None),  # parses; refused when the members are made
         ("dilation", "2", "cannot sweep 'dilation'"),
@@ -106,14 +110,74 @@ def _epochs(train_loss, test_loss, test_acc):
 def test_flags():
     healthy = _epochs([1.0, 0.6, 0.4], [1.0, 0.7, 0.6], [0.6, 0.75, 0.8])
     assert flags("completed", healthy, 2.31, 10) == []
-    overfit = _epochs([1.0, 0.5, 0.3, 0.1], [0.9, 0.6, 0.7, 0.9], [0.6, 0.8, 0.8, 0.79])
-    assert any(f.startswith("overfitting: test loss rose from 0.600 (epoch 2) to 0.900") for f in flags("completed", overfit, 2.3, 10))
+    overfit = _epochs([1.0, 0.5, 0.3, 0.2, 0.1], [0.9, 0.6, 0.7, 0.8, 0.9], [0.6, 0.8, 0.8, 0.79, 0.78])
+    assert any(f.startswith("overfitting: test loss rose from 0.600 (epoch 2) to 0.900 (epoch 5)") for f in flags("completed", overfit, 2.3, 10))
     stuck = _epochs([2.3, 2.3, 2.3], [2.3, 2.3, 2.3], [0.1, 0.1, 0.1])
     assert any(f.startswith("not learning") for f in flags("completed", stuck, 2.3, 10))
     assert any(f.startswith("diverged") for f in flags("diverged", [], float("nan"), 10))
     assert any(f.startswith("diverged") for f in flags("completed", _epochs([9.0], [9.0], [0.1]), 2.3, 10))
+    assert any(f.startswith("diverged") for f in flags("stopped", _epochs([1.0, float("nan")], [1.0, float("nan")], [0.5, 0.1]), 2.3, 10))
     assert any(f.startswith("odd start: the first loss was 25.00") for f in flags("completed", healthy, 25.0, 10))
     assert not any(f.startswith("odd start") for f in flags("completed", healthy, 25.0, 10, loss="mse"))
+
+
+@pytest.mark.parametrize(
+    "train_loss, test_loss, expected",
+    [
+        ([1.0, 0.5, 0.4], [0.9, 0.6, 0.9], None),  # one noisy epoch of a live run: no trend yet
+        ([1.0, 0.5, 0.4, 0.3], [0.9, 0.6, 0.7, 0.9], None),  # two rises: not yet
+        ([1.0, 0.5, 0.4, 0.3, 0.2], [0.9, 0.6, 0.7, 0.8, 0.9], (2, 5)),  # three in a row, +50%
+        ([1.0, 0.5, 0.4, 0.3, 0.2], [0.9, 0.6, 0.601, 0.602, 0.603], None),  # rising by 0.5% in all: noise on a flat loss
+        ([1.0, 0.5, 0.4, 0.5, 0.2], [0.9, 0.6, 0.7, 0.8, 0.9], None),  # the training loss did not keep falling
+        ([1.0, 0.5, 0.4, 0.3, 0.2, 0.1], [0.9, 0.6, 0.7, 0.8, 0.9, 0.85], (2, 5)),  # a dip after the trend: still above its start
+        ([1.0, 0.5, 0.4, 0.3, 0.2, 0.1], [0.9, 0.6, 0.7, 0.8, 0.9, 0.5], None),  # back below where it began
+    ],
+)
+def test_overfitting_needs_a_trend_of_three_epochs(train_loss, test_loss, expected):
+    assert overfitting(_epochs(train_loss, test_loss, [0.8] * len(train_loss))) == expected
+    flagged = any(f.startswith("overfitting") for f in flags("running", _epochs(train_loss, test_loss, [0.8] * len(train_loss)), 2.3, 10))
+    assert flagged == (expected is not None)
+
+
+def test_a_run_that_is_not_learning_or_diverged_has_not_converged():
+    stuck = _epochs([2.3, 2.3, 2.3], [2.3, 2.3, 2.3], [0.1, 0.1, 0.1])
+    assert converged_epoch([0.1, 0.1, 0.1]) == 1  # flat, so "settled" by accuracy alone ...
+    assert convergence("completed", stuck, 10) == (None, "not learning")  # ... but it never learned
+    blown = _epochs([1.0, 50.0, 50.0], [1.0, 50.0, 50.0], [0.5, 0.3, 0.3])
+    assert convergence("completed", blown, 10) == (None, "diverged")
+    settled = _epochs([1.0, 0.6, 0.5, 0.5], [1.0, 0.7, 0.6, 0.6], [0.6, 0.8, 0.8, 0.8])
+    assert convergence("completed", settled, 10) == (2, None)
+    rows = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("0.1", 0, [0.6, 0.8, 0.8, 0.8])], num_classes=10)
+    assert rows[0]["converged_epoch"] is None and rows[0]["not_converged"] == "not learning"
+    assert any(f.startswith("not learning") for f in rows[0]["flags"])
+    assert rows[1]["converged_epoch"] == 2 and rows[1]["not_converged"] is None
+    df = tables.sweep_frame(rows, "learning rate", 0.9)
+    assert list(df["converged at epoch"]) == ["not learning", "2"]
+
+
+def test_every_setting_explains_a_value_that_does_not_parse_in_its_own_words():
+    for name, s in sweeps.SETTINGS.items():
+        if name == "model":
+            continue  # a spec: the spec language's own message (test_bad_values_are_explained)
+        with pytest.raises(PlaygroundError) as e:
+            parse_values(name, f"{s.default_values.split(s.separator)[0]}{s.separator} abc")
+        message = str(e.value)
+        assert message.startswith(f"{s.title} value 'abc' is not "), message
+        assert f"separated by '{s.separator}', e.g. {s.default_values}" in message
+        assert "convert" not in message and "float" not in message and "int(" not in message
+    with pytest.raises(PlaygroundError) as e:
+        parse_values("lr", "abc")
+    assert str(e.value) == "learning rate value 'abc' is not a number: type numbers separated by ',', e.g. 1, 0.1, 0.01, 0.001"
+    with pytest.raises(PlaygroundError, match="seed value 'inf' is not a number: type whole numbers"):
+        parse_values("seed", "inf")
+
+
+def test_model_labels_show_the_layers():
+    assert sweeps.label("model", "fc512 relu fc512 relu fc512 relu fc512 relu") == "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)"
+    assert sweeps.label("model", "") == "linear (no hidden layers)"
+    assert sweeps.label("model", "fc64 relu") == "fc64 relu"
+    rows = sweeps.table([_outcome(sweeps.label("model", "fc1024 relu fc728 relu"), 0, [0.5, 0.8])], num_classes=10)
+    assert tables.sweep_frame(rows, "model", 0.9).iloc[0]["model"] == "wider (fc1024 relu fc728 relu)"
 
 
 def _outcome(label, seed, accs, params=100, status="completed"):

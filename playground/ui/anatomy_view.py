@@ -35,6 +35,9 @@ def totals(a: Anatomy, train_images: int | None = None) -> None:
         )
 
 
+STATS_COLUMN = "running stats"  # BatchNorm's running mean and variance: counted, not trained
+
+
 def layer_frame(a: Anatomy, answers: bool = True) -> pd.DataFrame:
     rows, with_stats = [], a.running_stats > 0
     for r in a.rows:
@@ -45,24 +48,28 @@ def layer_frame(a: Anatomy, answers: bool = True) -> pd.DataFrame:
                 "formula": r.formula,
                 "worked": r.worked,
                 "running total": r.total,
-            } | ({"BN stats (not trained)": r.buffers_worked} if with_stats else {})
+            } | ({STATS_COLUMN: r.buffers_worked} if with_stats else {})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+# Widths in px, 934 in all: the main column is 938 px wide at 1400 px (wide layout, sidebar open),
+# so the running statistics are in view, not scrolled off to the right.
+LAYER_COLUMNS = {
+    "#": st.column_config.NumberColumn(width=30),
+    "layer": st.column_config.TextColumn(width=243),
+    "output shape": st.column_config.TextColumn(width=92),
+    "parameters": st.column_config.NumberColumn(format="localized", width=82),
+    "formula": st.column_config.TextColumn(width=135),
+    "worked": st.column_config.TextColumn(width=165),
+    "running total": st.column_config.NumberColumn(format="localized", width=90),
+    STATS_COLUMN: st.column_config.TextColumn(width=97, help="BatchNorm's running mean and variance, 2*C numbers per layer: statistics, not trained by the optimizer"),
+}
+
+
 def layer_table(a: Anatomy, answers: bool = True) -> None:
-    config = {
-        "#": st.column_config.NumberColumn(width=30),
-        "layer": st.column_config.TextColumn(width=250),
-        "output shape": st.column_config.TextColumn(width=95),
-        "parameters": st.column_config.NumberColumn(format="localized", width=90),
-        "formula": st.column_config.TextColumn(width=150),
-        "worked": st.column_config.TextColumn(width=210),
-        "running total": st.column_config.NumberColumn(format="localized", width=95),
-        "BN stats (not trained)": st.column_config.TextColumn(width=120, help="running mean and variance: 2*C numbers per BatchNorm layer"),
-    }
     height = 35 * (len(a.rows) + 1) + 3  # every row visible: the table is the answer sheet
-    st.dataframe(layer_frame(a, answers), hide_index=True, column_config=config, height=height)
+    st.dataframe(layer_frame(a, answers), hide_index=True, column_config=LAYER_COLUMNS, height=height)
 
 
 def share_chart(a: Anatomy) -> alt.Chart:
@@ -95,18 +102,21 @@ def predict_then_check(a: Anatomy) -> None:
     key = _quiz_key(a)
     with st.form(f"quiz-{key}"):
         st.markdown("Type your count for each layer with parameters, and the total. Commas and spaces are fine.")
-        cols = st.columns(3)
-        for i, r in enumerate(a.parametrised):
-            cols[i % 3].text_input(f"#{r.index} {r.layer} → {format_shape(r.output_shape)}", key=f"guess-{key}-{r.index}", placeholder="your count")
-        cols[len(a.parametrised) % 3].text_input("Total trainable parameters", key=f"guess-{key}-total", placeholder="your total")
+        # One row of three boxes after another, so that the page (and Tab) goes layer 1, 2, 3, ..., total.
+        boxes = [(f"#{r.index} {r.layer} → {format_shape(r.output_shape)}", str(r.index), "your count") for r in a.parametrised]
+        boxes.append(("Total trainable parameters", "total", "your total"))
+        for row in range(0, len(boxes), 3):
+            for col, (label, index, placeholder) in zip(st.columns(3, vertical_alignment="bottom"), boxes[row : row + 3]):
+                col.text_input(label, key=f"guess-{key}-{index}", placeholder=placeholder)
         checked = st.form_submit_button("Check", type="primary", icon=":material/fact_check:")
     if checked:
         st.session_state["quiz_checked"] = key
     if st.session_state.get("quiz_checked") != key:
         return
     results = []
+    total_worked = " + ".join(f"{r.params:,}" for r in a.parametrised) + f" = {a.trainable_params:,}"
     for label, index, truth, worked in [(f"#{r.index} {r.layer}", r.index, r.params, r.worked) for r in a.parametrised] + [
-        ("Total", "total", a.trainable_params, " + ".join(f"{r.params:,}" for r in a.parametrised) + f" = {a.trainable_params:,}")
+        ("Total", "total", a.trainable_params, f"the sum of the {len(a.parametrised)} rows above")
     ]:
         text = st.session_state.get(f"guess-{key}-{index}", "")
         try:
@@ -119,4 +129,14 @@ def predict_then_check(a: Anatomy) -> None:
     (st.success if right == len(results) else st.warning)(f"{right} of {len(results)} right.", icon=":material/grading:")
     colour = {"right": "background-color: #c8f0c8", "no answer": ""}
     styled = pd.DataFrame(results).style.map(lambda v: colour.get(v, "background-color: #f8c8c8"), subset=["verdict"])
-    st.dataframe(styled, hide_index=True, width="stretch")
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=CHECK_COLUMNS)
+    st.caption(f"Total: {total_worked}.")  # the long sum as text that wraps, not a cell that runs off the table
+
+
+CHECK_COLUMNS = {  # 934 px in all, as the layer table
+    "layer": st.column_config.TextColumn(width=272),
+    "your answer": st.column_config.TextColumn(width=100),
+    "verdict": st.column_config.TextColumn(width=190),
+    "answer": st.column_config.TextColumn(width=90),
+    "worked": st.column_config.TextColumn(width=282),
+}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 SPLIT_COLORS = alt.Scale(domain=["train", "validation", "test"], range=["#1f77b4", "#2ca02c", "#ff7f0e"])
@@ -29,13 +31,66 @@ def _long(epochs: list[dict], metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "split", metric])
 
 
-def step_loss(steps: list[dict], num_classes: int) -> alt.Chart:
-    """Mini-batch loss at every step, its moving average, and ln(classes), the loss of a blind guess."""
+LOG_SPAN = 1e3  # losses spanning more than three orders of magnitude are drawn on a log scale
+EPOCH_AXIS = alt.Axis(tickMinStep=1, format="d")  # whole epochs: "1", never "1.000000"
+STEP_AXIS = alt.Axis(tickMinStep=1, format=",d")  # whole steps: "1, 2, 3", never "1.5"
+NOT_FINITE_COLOR = "#d62728"
+
+
+def finite_losses(values) -> pd.Series:
+    """Losses as floats, with nan, inf and missing values as NaN (a chart leaves them out)."""
+    v = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype(float)
+    return v.where(np.isfinite(v))
+
+
+# On a log axis: 0.01, 1, 100, then 1e+04 ... rather than 10000000000
+LOG_AXIS = alt.Axis(labelExpr="datum.value >= 1e4 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')")
+
+
+def loss_axis(floor: Optional[float]) -> alt.Axis:
+    return LOG_AXIS if floor is not None else alt.Axis()
+
+
+def loss_scale(values: pd.Series, zero: bool = True) -> tuple[alt.Scale, Optional[float]]:
+    """A log scale when the finite positive losses span more than LOG_SPAN (a blow-up: 2.3 at the
+    start, 7e35 at the spike, which a linear axis would flatten to 0), else a linear one. The second
+    value is the floor to clip the values at on a log scale (the smallest positive loss: an exact 0
+    has no logarithm), None on a linear one."""
+    positive = values[values > 0]
+    if len(positive) and positive.max() > LOG_SPAN * positive.min():
+        return alt.Scale(type="log"), float(positive.min())
+    return alt.Scale(zero=zero), None
+
+
+def log_note(values: pd.Series) -> str:
+    positive = values[values > 0]
+    return f"log scale: the loss spans {positive.min():.2g} to {positive.max():.2g}"
+
+
+def not_finite_marks(df: pd.DataFrame, x_field: str, tooltip: list) -> alt.Chart:
+    """A red dashed vertical line at each x of df where the loss was nan or inf (nothing to plot there)."""
+    return (
+        alt.Chart(df.assign(note="the loss was nan or inf"))
+        .mark_rule(color=NOT_FINITE_COLOR, strokeDash=[2, 2], strokeWidth=1.5)
+        .encode(x=f"{x_field}:Q", tooltip=[*tooltip, "note:N"])
+    )
+
+
+def step_loss(steps: list[dict], num_classes: int) -> alt.LayerChart:
+    """Mini-batch loss at every step, its moving average, and ln(classes), the loss of a blind guess.
+    A blow-up is drawn on a log scale (see loss_scale); steps whose loss was nan or inf are red lines."""
     df = pd.DataFrame(steps, columns=["step", "epoch", "loss"])
+    df["loss"] = finite_losses(df["loss"])
+    bad = df["loss"].isna()  # nan or inf (the run store keeps a nan as NULL)
     df["smoothed"] = df["loss"].rolling(max(len(df) // 50, 1), min_periods=1).mean()
-    base = alt.Chart(df).encode(x=alt.X("step:Q", title="step"))
+    scale, floor = loss_scale(df["loss"])
+    df["shown"] = df["loss"].clip(lower=floor) if floor is not None else df["loss"]  # an exact 0 at the bottom of a log axis
+    df["smoothed"] = df["smoothed"].clip(lower=floor) if floor is not None else df["smoothed"]
+    title = "loss per batch" + (" (log scale)" if floor is not None else "")
+    base = alt.Chart(df).encode(x=alt.X("step:Q", title="step", axis=STEP_AXIS))
     raw = base.mark_line(opacity=0.3, color="#1f77b4").encode(
-        y=alt.Y("loss:Q", title="loss per batch"), tooltip=["step:Q", "epoch:Q", alt.Tooltip("loss:Q", format=".4f")]
+        y=alt.Y("shown:Q", title=title, scale=scale, axis=loss_axis(floor)),
+        tooltip=["step:Q", alt.Tooltip("epoch:Q", format="d"), alt.Tooltip("loss:Q", format=".4g")],
     )
     smooth = base.mark_line(color="#1f77b4").encode(y="smoothed:Q")
     chance = (
@@ -43,24 +98,34 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.Chart:
         .mark_rule(strokeDash=[4, 4], color="grey")
         .encode(y="y:Q", tooltip=["label:N"])
     )
-    return (raw + smooth + chance).properties(title="Loss per step", height=260)
+    layers = [raw, smooth, chance]
+    notes = [log_note(df["loss"])] if floor is not None else []
+    if bad.any():
+        layers.append(not_finite_marks(df.loc[bad, ["step", "epoch"]], "step", ["step:Q", alt.Tooltip("epoch:Q", format="d")]))
+        notes.append(f"red lines: {int(bad.sum()):,} step(s) whose loss was nan or inf")
+    return alt.layer(*layers).properties(title=alt.Title("Loss per step", subtitle="; ".join(notes)) if notes else "Loss per step", height=260)
 
 
 def epoch_metric(epochs: list[dict], metric: str) -> alt.Chart:
-    """Train and test curves of 'accuracy' or 'loss' per epoch."""
+    """Train and test curves of 'accuracy' or 'loss' per epoch; a loss that blew up on a log scale."""
     df = _long(epochs, metric)
-    fmt = ".1%" if metric == "accuracy" else ".4f"
-    y = alt.Y(f"{metric}:Q", title=metric, axis=alt.Axis(format=".0%") if metric == "accuracy" else alt.Axis())
+    fmt = ".1%" if metric == "accuracy" else ".4g"
     if metric == "accuracy":
-        y = y.scale(domain=[0, 1])
+        y = alt.Y(f"{metric}:Q", title=metric, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
+    else:
+        df[metric] = finite_losses(df[metric])
+        scale, floor = loss_scale(df[metric])
+        if floor is not None:
+            df[metric] = df[metric].clip(lower=floor)
+        y = alt.Y(f"{metric}:Q", title=metric + (" (log scale)" if floor is not None else ""), scale=scale, axis=loss_axis(floor))
     return (
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS),
             y=y,
             color=alt.Color("split:N", scale=_split_scale(df), title=None),
-            tooltip=["epoch:Q", "split:N", alt.Tooltip(f"{metric}:Q", format=fmt)],
+            tooltip=[alt.Tooltip("epoch:Q", format="d"), "split:N", alt.Tooltip(f"{metric}:Q", format=fmt)],
         )
         .properties(title=f"{metric.capitalize()} per epoch", height=260)
     )
@@ -76,7 +141,7 @@ def gradient(steps: list[dict], column: str, title: str) -> alt.Chart:
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=14, color="#2ca02c"), color="#2ca02c")
         .encode(
-            x=alt.X("step:Q", title="step"),
+            x=alt.X("step:Q", title="step", axis=STEP_AXIS),
             y=alt.Y(f"{column}:Q", title=GRADIENT_AXIS[column], axis=alt.Axis(format=".1e")),
             tooltip=["step:Q", "epoch:Q", alt.Tooltip(f"{column}:Q", format=".3e")],
         )
@@ -90,7 +155,7 @@ def learning_rate(epochs: list[dict], scheduler: str) -> alt.Chart:
         alt.Chart(df)
         .mark_line(point=True, color="#9467bd")
         .encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            x=alt.X("epoch:Q", axis=EPOCH_AXIS),
             y=alt.Y("lr:Q", title="learning rate", axis=alt.Axis(format=".1e")),
             tooltip=["epoch:Q", alt.Tooltip("lr:Q", format=".2e")],
         )
@@ -178,8 +243,6 @@ def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> 
 
 def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.Chart:
     """Rows: true class, columns: predicted class; click a cell to see its images."""
-    import numpy as np
-
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
     df = pd.DataFrame(

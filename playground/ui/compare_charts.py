@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
+from playground.ui.charts import EPOCH_AXIS, STEP_AXIS, finite_losses, log_note, loss_axis, loss_scale, not_finite_marks
+
 
 @dataclass
 class Series:
@@ -22,14 +24,32 @@ class Series:
     steps_per_epoch: int
 
 
+LONG_LABEL = 24  # characters: longer labels (a model's layers) go in a legend below the chart, in full
+
+
+PLOT_HEIGHT = 240
+
+
+def long_labels(labels: list[str]) -> bool:
+    """Labels too long for a legend beside a half-width chart (a model's layers)."""
+    return max((len(x) for x in labels), default=0) > LONG_LABEL
+
+
+def _height(labels: list[str]) -> int:
+    """The chart's height: the plot's, and a legend's below it (Streamlit fits the whole chart,
+    legend included, into this height)."""
+    return PLOT_HEIGHT + (28 * len(labels) + 50 if long_labels(labels) else 0)
+
+
 def _colour(labels: list[str], title: str) -> alt.Color:
-    return alt.Color("label:N", title=title, scale=alt.Scale(domain=labels, scheme="tableau10"), sort=labels)
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=0) if long_labels(labels) else alt.Legend()
+    return alt.Color("label:N", title=title, scale=alt.Scale(domain=labels, scheme="tableau10"), sort=labels, legend=legend)
 
 
 def _mean_band(df: pd.DataFrame, x: str, y: str, labels: list[str], title: str, y_axis: dict, fmt: str) -> alt.LayerChart | alt.Chart:
     """Mean over seeds per (label, x), with a min-max band when there is more than one seed."""
     agg = df.groupby(["label", x], sort=False)[y].agg(["mean", "min", "max", "count"]).reset_index()
-    axis = alt.Axis(tickMinStep=1, format="d") if x in ("epoch", "step") else alt.Axis()
+    axis = EPOCH_AXIS if x == "epoch" else STEP_AXIS if x == "step" else alt.Axis()
     base = alt.Chart(agg).encode(x=alt.X(f"{x}:Q", title="epoch" if x in ("epoch", "epoch_pos") else x, axis=axis), color=_colour(labels, title))
     tooltip = ["label:N", alt.Tooltip(f"{x}:Q", format=".2f" if x == "epoch_pos" else "d"), alt.Tooltip("mean:Q", format=fmt, title=y)]
     if agg["count"].max() > 1:
@@ -48,36 +68,55 @@ def epoch_overlay(series: list[Series], column: str, title: str, setting_title: 
     df = pd.DataFrame(rows, columns=["label", "seed", "epoch", column])
     accuracy = column.endswith("accuracy")
     y = dict(title=column.replace("_", " "), axis=alt.Axis(format=".0%") if accuracy else alt.Axis(), scale=alt.Scale(zero=False))
+    if not accuracy:  # a loss: nan and inf left out, a blow-up on a log scale
+        df[column] = finite_losses(df[column])
+        y["scale"], floor = loss_scale(df[column], zero=False)
+        if floor is not None:
+            df[column] = df[column].clip(lower=floor)
+            y |= dict(title=y["title"] + " (log scale)", axis=loss_axis(floor))
     if df.empty:
-        return alt.Chart(df).mark_line().properties(title=title, height=240)
-    return _mean_band(df, "epoch", column, labels, setting_title, y, ".2%" if accuracy else ".4f").properties(title=title, height=240)
+        return alt.Chart(df).mark_line().properties(title=title, height=_height(labels))
+    return _mean_band(df, "epoch", column, labels, setting_title, y, ".2%" if accuracy else ".4g").properties(title=title, height=_height(labels))
 
 
-def step_loss_overlay(series: list[Series], setting_title: str, num_classes: int, max_points: int = 400) -> alt.Chart:
+def step_loss_overlay(series: list[Series], setting_title: str, num_classes: int, max_points: int = 400) -> alt.LayerChart | alt.Chart:
     """Training loss against epochs (step / steps per epoch, so runs with different batch sizes
-    line up), smoothed by a moving average so that several runs stay readable."""
+    line up), smoothed by a moving average so that several runs stay readable. A blow-up is drawn on
+    a log scale (charts.loss_scale); the first step where a run's loss was nan or inf, a red line."""
     labels = list(dict.fromkeys(s.label for s in series))
-    frames = []
+    frames, bad = [], []
     for s in series:
         df = pd.DataFrame(s.steps, columns=["step", "epoch", "loss"])
         if df.empty:
             continue
-        df["loss"] = df["loss"].where(df["loss"].map(math.isfinite))
+        df["loss"] = finite_losses(df["loss"])
+        df["epoch_pos"] = df["step"] / max(s.steps_per_epoch, 1)
+        bad.append(df.loc[df["loss"].isna(), ["epoch_pos"]].head(1).assign(label=s.label))  # where it became nan or inf
         df["smoothed"] = df["loss"].rolling(max(len(df) // 40, 1), min_periods=1).mean()
         k = max(len(df) // max_points, 1)
         df = df.iloc[::k]
-        df = df.assign(label=s.label, seed=s.seed, epoch_pos=df["step"] / max(s.steps_per_epoch, 1))
-        frames.append(df[["label", "seed", "epoch_pos", "smoothed"]])
+        frames.append(df.assign(label=s.label, seed=s.seed)[["label", "seed", "epoch_pos", "smoothed"]])
     df = pd.concat(frames) if frames else pd.DataFrame(columns=["label", "seed", "epoch_pos", "smoothed"])
     if df.empty:
-        return alt.Chart(df).mark_line().properties(title="Training loss (smoothed)", height=240)
+        return alt.Chart(df).mark_line().properties(title="Training loss (smoothed)", height=_height(labels))
     df["epoch_pos"] = df["epoch_pos"].round(3)
-    y = dict(title="loss (smoothed)", scale=alt.Scale(zero=False))
-    lines = _mean_band(df, "epoch_pos", "smoothed", labels, setting_title, y, ".4f")
-    chance = alt.Chart(pd.DataFrame({"y": [math.log(num_classes)], "note": [f"ln({num_classes}): equal guesses"]})).mark_rule(
-        strokeDash=[4, 4], color="grey"
-    ).encode(y="y:Q", tooltip=["note:N"])
-    return (lines + chance).properties(title="Training loss (smoothed)", height=240)
+    scale, floor = loss_scale(df["smoothed"], zero=False)
+    notes = [log_note(df["smoothed"])] if floor is not None else []
+    if floor is not None:
+        df["smoothed"] = df["smoothed"].clip(lower=floor)
+    y = dict(title="loss (smoothed" + (", log scale)" if floor is not None else ")"), scale=scale, axis=loss_axis(floor))
+    layers = [_mean_band(df, "epoch_pos", "smoothed", labels, setting_title, y, ".4g")]
+    layers.append(
+        alt.Chart(pd.DataFrame({"y": [math.log(num_classes)], "note": [f"ln({num_classes}): equal guesses"]}))
+        .mark_rule(strokeDash=[4, 4], color="grey")
+        .encode(y="y:Q", tooltip=["note:N"])
+    )
+    bad = pd.concat(bad).drop_duplicates() if bad else pd.DataFrame()
+    if len(bad):
+        layers.append(not_finite_marks(bad, "epoch_pos", ["label:N", alt.Tooltip("epoch_pos:Q", format=".2f", title="epoch")]))
+        notes.append("red lines: where a run's loss became nan or inf")
+    title = alt.Title("Training loss (smoothed)", subtitle="; ".join(notes)) if notes else "Training loss (smoothed)"
+    return alt.layer(*layers).properties(title=title, height=_height(labels))
 
 
 def gradient_overlay(series: list[Series], setting_title: str, until: int = 100) -> alt.Chart:
@@ -92,5 +131,5 @@ def gradient_overlay(series: list[Series], setting_title: str, until: int = 100)
     df = pd.DataFrame(rows, columns=["label", "seed", "step", "grad_mean"])
     y = dict(title="mean dL/dw", axis=alt.Axis(format=".1e"))
     if df.empty:
-        return alt.Chart(df).mark_line().properties(title=f"Mean gradient, first {until} steps", height=240)
-    return _mean_band(df, "step", "grad_mean", labels, setting_title, y, ".3e").properties(title=f"Mean gradient, first {until} steps", height=240)
+        return alt.Chart(df).mark_line().properties(title=f"Mean gradient, first {until} steps", height=_height(labels))
+    return _mean_band(df, "step", "grad_mean", labels, setting_title, y, ".3e").properties(title=f"Mean gradient, first {until} steps", height=_height(labels))

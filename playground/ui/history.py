@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import streamlit as st
 
 from playground import datasets
 from playground.runs import Run
@@ -13,28 +14,41 @@ FIELDS = ("dataset", "model", "lr", "batch_size", "epochs", "optimizer", "loss",
 SHORT = {"batch_size": "batch", "train_limit": "train images"}
 
 
+# The table is wider than the page at 1400 px: what tells runs apart comes first (the run, its
+# status, its test accuracy, the model), so that it stays in view whatever scrolls off to the right.
+COLUMNS = ["run", "status", "test accuracy", "model", "dataset", "lr", "batch", "epochs", "optimizer", "seed", "train images", "params", "seconds", "created"]
+
+
+def column_config() -> dict:
+    """st.dataframe's column_config for runs_frame."""
+    return {
+        "test accuracy": st.column_config.NumberColumn(format="percent", help="the final test accuracy"),
+        "params": st.column_config.NumberColumn(format="localized", help="trainable parameters"),
+    }
+
+
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "run": r.id,
-                "created": dt.datetime.fromtimestamp(r.created).strftime("%m-%d %H:%M"),
                 "status": r.status,
-                "dataset": datasets.info(r.config.dataset).title if r.config.dataset in datasets.REGISTRY else r.config.dataset,
+                "test accuracy": r.final.get("test_accuracy"),
                 "model": r.config.model or "(linear)",
+                "dataset": datasets.info(r.config.dataset).title if r.config.dataset in datasets.REGISTRY else r.config.dataset,
                 "lr": r.config.lr,
-                "epochs": r.config.epochs,
                 "batch": r.config.batch_size,
+                "epochs": r.config.epochs,
                 "optimizer": r.config.optimizer,
                 "seed": r.config.seed,
                 "train images": f"{r.config.train_limit:,}" if r.config.train_limit else "all",
-                "test accuracy": r.final.get("test_accuracy"),
                 "params": r.params,
                 "seconds": round(r.seconds, 1) if r.seconds is not None else None,
+                "created": dt.datetime.fromtimestamp(r.created).strftime("%m-%d %H:%M"),
             }
             for r in runs
         ],
-        columns=["run", "created", "status", "dataset", "model", "lr", "epochs", "batch", "optimizer", "seed", "train images", "test accuracy", "params", "seconds"],
+        columns=COLUMNS,
     )
 
 

@@ -32,10 +32,14 @@ def predictions_of(run: Run) -> insight.Predictions:
     return predictions(run.id, weights_path(run.id).stat().st_mtime)
 
 
+GALLERY_WIDTH = 120  # px per image: its two-line caption fits under it for every dataset's class names
+
+
 def _caption(i: int, y: int, pred: int, probs: np.ndarray, classes: tuple[str, ...]) -> str:
-    top = ", ".join(f"{classes[c]} {p:.0%}" for c, p in insight.top_k(probs[None], 3)[0])
-    mark = "✓" if y == pred else "✗ MISTAKE"
-    return f"{mark} #{i} {classes[y]} | top 3: {top}"
+    """Two short lines (Markdown): the index and the true class; then ✓ and the model's confidence,
+    or ✗ and the class it predicted with its probability. "#12 T-shirt/top" / "✗ Shirt 62%"."""
+    verdict = f":green[✓ {probs[pred]:.0%}]" if y == pred else f":red[✗ {classes[pred]} {probs[pred]:.0%}]"
+    return f"\\#{i} {classes[y]}  \n{verdict}"
 
 
 def gallery(p: insight.Predictions, indices: np.ndarray, classes: tuple[str, ...], limit: int = 24) -> None:
@@ -44,12 +48,12 @@ def gallery(p: insight.Predictions, indices: np.ndarray, classes: tuple[str, ...
         return
     shown = indices[:limit]
     st.image(
-        [image_array(p.splits.x_test[i], 3) for i in shown],
+        [image_array(p.splits.x_test[i], 4) for i in shown],
         caption=[_caption(int(i), int(p.y[i]), int(p.pred[i]), p.probs[i], classes) for i in shown],
-        width=96,
+        width=GALLERY_WIDTH,
     )
-    if len(indices) > limit:
-        st.caption(f"The first {limit} of {len(indices):,}.")
+    st.caption(("The first " if len(indices) > limit else "") + f"{len(shown)} of {len(indices):,}. Under each image: its index and true class; "
+               "then ✓ and the model's confidence, or ✗ and the class it predicted, with that probability.")
 
 
 def confusion_tab(run: Run, p: insight.Predictions) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from playground import datasets, experiments, jobs, sweeps, tables
 from playground.experiments import SweepRun
 from playground.runs import ACTIVE, Run, RunStore
-from playground.ui.compare_charts import Series, epoch_overlay, gradient_overlay, step_loss_overlay
+from playground.ui.compare_charts import Series, epoch_overlay, gradient_overlay, long_labels, step_loss_overlay
 from playground.ui.state import set_defaults
 
 POLL_SECONDS = 2.0
@@ -27,13 +27,18 @@ def series(store: RunStore, items: list[tuple[str, int, int]]) -> list[Series]:
 
 
 def charts(data: list[Series], setting_title: str, num_classes: int) -> None:
-    left, right = st.columns(2)
-    left.altair_chart(epoch_overlay(data, "test_accuracy", "Test accuracy per epoch", setting_title), width="stretch")
-    right.altair_chart(step_loss_overlay(data, setting_title, num_classes), width="stretch")
-    left.altair_chart(epoch_overlay(data, "train_accuracy", "Training accuracy per epoch", setting_title), width="stretch")
-    right.altair_chart(epoch_overlay(data, "test_loss", "Test loss per epoch", setting_title), width="stretch")
-    left.altair_chart(epoch_overlay(data, "train_loss", "Training loss per epoch", setting_title), width="stretch")
-    right.altair_chart(gradient_overlay(data, setting_title), width="stretch")
+    """Two charts a row; one a row, legend below, when the labels are long (a model's layers)."""
+    drawn = [
+        epoch_overlay(data, "test_accuracy", "Test accuracy per epoch", setting_title),
+        step_loss_overlay(data, setting_title, num_classes),
+        epoch_overlay(data, "train_accuracy", "Training accuracy per epoch", setting_title),
+        epoch_overlay(data, "test_loss", "Test loss per epoch", setting_title),
+        epoch_overlay(data, "train_loss", "Training loss per epoch", setting_title),
+        gradient_overlay(data, setting_title),
+    ]
+    places = [st.container()] if long_labels([s.label for s in data]) else st.columns(2)
+    for i, chart in enumerate(drawn):
+        places[i % len(places)].altair_chart(chart, width="stretch")
 
 
 def analysis_settings() -> tuple[float, float, int, bool]:
@@ -42,7 +47,8 @@ def analysis_settings() -> tuple[float, float, int, bool]:
     target = c[0].number_input("Target test accuracy", 0.05, 1.0, step=0.01, format="%.2f", key="target_accuracy")
     threshold = c[1].number_input(
         "Converged: change below", 0.0001, 0.5, step=0.001, format="%.4f", key="converge_threshold",
-        help="A run has converged at the first epoch after which its test accuracy changes by less than this from one epoch to the next ...",
+        help="A run has converged at the first epoch after which its test accuracy changes by less than this from one epoch to the next ... "
+        "A run that diverged or is not learning (near chance) has not converged, however flat its curve: the table says which.",
     )
     patience = c[2].number_input("... for epochs in a row", 1, 10, key="converge_patience")
     mean = c[3].toggle("Also the mean over epochs", key="mean_over_epochs")
@@ -95,7 +101,11 @@ def sweep_results(sweep_id: int) -> None:
         num_classes = experiments.num_classes(sweep)
         rows = sweeps.table(outcomes, num_classes, target, threshold, patience)
         df = tables.sweep_frame(rows, setting.title, target, seeds=len(sweep.seeds), mean_over_epochs=mean)
-        st.dataframe(df.drop(columns=["flags"]), hide_index=True, width="stretch")
+        # a model's label carries its layers: past 360 px it is cut here (the legends show it whole),
+        # so that the accuracy, epochs and parameter columns stay in view at 1400 px
+        wide = any(len(r["value"]) > 45 for r in rows)
+        config = {setting.title: st.column_config.TextColumn(width=360)} if wide else None
+        st.dataframe(df.drop(columns=["flags"]), hide_index=True, width="stretch", column_config=config)
         for r in rows:
             for flag in r["flags"]:
                 st.warning(f"**{setting.title} = {r['value']}**: {flag}", icon=":material/flag:")
