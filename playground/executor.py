@@ -139,6 +139,8 @@ class ProcessExecutor(Executor):
 
     def start(self) -> None:
         """Start the worker in the background (a page calls this; it must not wait for it)."""
+        if self._process is not None and self._process.poll() is None:
+            return
         threading.Thread(target=self._worker, name="playground-worker-start", daemon=True).start()
 
     @property
