@@ -3,7 +3,7 @@ regions are redrawn while it trains; classical SVM baselines on the same split."
 
 import streamlit as st
 
-from playground import boundary, datasets, jobs, specs, toy
+from playground import boundary, datasets, jobs, settings, specs, toy
 from playground.errors import PlaygroundError
 from playground.ui import charts, toy_view
 from playground.ui.data import TOY_DEFAULTS, toy_params
@@ -19,10 +19,11 @@ with data_col:
     st.subheader("Data")
     kind = st.selectbox("Toy set", toy.TOY_SETS, key="toy_set", format_func=lambda k: datasets.info(k).description.split(";")[0])
     c = st.columns(2)
-    c[0].slider("Points", 40, 2000, step=20, key="toy_points")
-    c[1].slider("Noise", 0.0, 0.6, step=0.02, key="toy_noise")
-    c[0].slider("Training share", 0.3, 0.9, step=0.05, key="toy_train_share")
-    c[1].number_input("Data seed", 0, 10_000, key="toy_seed")
+    ui = {n: (settings.ALL[n].ui_low, settings.ALL[n].ui_high) for n in ("toy_points", "toy_noise", "toy_train_share", "toy_seed")}
+    c[0].slider("Points", *ui["toy_points"], step=20, key="toy_points", help=settings.ALL["toy_points"].help)
+    c[1].slider("Noise", *map(float, ui["toy_noise"]), step=0.02, key="toy_noise", help=settings.ALL["toy_noise"].help)
+    c[0].slider("Training share", *ui["toy_train_share"], step=0.05, key="toy_train_share", help=settings.ALL["toy_train_share"].help)
+    c[1].number_input("Data seed", *ui["toy_seed"], key="toy_seed", help=settings.ALL["toy_seed"].help)
 with model_col:
     st.subheader("Network")
     c = st.columns(2)

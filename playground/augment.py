@@ -24,9 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from playground.errors import PlaygroundError
+from playground.settings import AUGMENTATIONS, NORMALIZATIONS  # noqa: F401 - declared once, there
 
-NORMALIZATIONS = ("scale", "standardize", "none")
-AUGMENTATIONS = ("flip", "crop", "resized-crop", "rotate", "color")
 AUGMENTATION_TEXT = {
     "flip": "horizontal flip, half of the images",
     "crop": "random crop after zero padding of 1/8 of the side",

@@ -6,9 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-SCHEDULERS = ("none", "step", "exponential", "cosine")
-LOSSES = ("cross-entropy", "mse")
+from playground.settings import LOSSES, OPTIMIZERS, SCHEDULERS  # noqa: F401 - declared once, there
+
 LOSS_TEXT = {
     "cross-entropy": "cross-entropy of the softmax output",
     "mse": "mean squared error between the softmax output and the one-hot target (MSE for classification)",

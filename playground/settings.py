@@ -19,6 +19,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "exponential", "cosine")
 LOSSES = ("cross-entropy", "mse")
 NORMALIZATIONS = ("scale", "standardize", "none")
+AUGMENTATIONS = ("flip", "crop", "resized-crop", "rotate", "color")  # per image, training batches only
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # Log scale: each notch multiplies by about 3 (x3, then x3.3 to the next power of ten).
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -133,9 +134,9 @@ SETTINGS: dict[str, Setting] = {
         _S("normalize", str, "scale", "input normalisation; standardize uses training-split statistics", label="Input normalisation",
            choices=NORMALIZATIONS, share="norm", widget="select", section="data",
            choice_text={"scale": "scale to [0, 1]", "standardize": "standardize (training-split mean and std)", "none": "none (raw 0-255)"}),
-        _S("augment", str, "", "comma list of augmentations, training batches only (flip, crop, resized-crop, rotate, color)",
+        _S("augment", str, "", f"comma list of augmentations, training batches only ({', '.join(AUGMENTATIONS)})",
            label="Augmentation (training batches only)", share="aug", widget="multiselect", key="augment_list", section="data",
-           rule="a comma list of flip, crop, resized-crop, rotate, color"),
+           rule=f"a comma list of {', '.join(AUGMENTATIONS)}"),
         _S("val_split", float, 0.0, "share of the training images held out for validation, e.g. 0.1",
            label="Validation share of the training images", low=0, high=0.5, rule="a number from 0 (no validation set) to 0.5",
            share="val", step=0.05, fmt="%g", section="data"),

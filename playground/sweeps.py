@@ -13,10 +13,9 @@ import statistics
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
-from playground import blocks, specs
+from playground import blocks, settings, specs
 from playground.errors import PlaygroundError
-from playground.augment import AUGMENTATIONS, NORMALIZATIONS
-from playground.optim import LOSSES, OPTIMIZERS, SCHEDULERS
+from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
 from playground.train import TrainConfig
 
 
@@ -32,7 +31,26 @@ class Setting:
 
 
 # Each parser raises ValueError with the end of a sentence ("is not a number above 0 ...") that
-# parse_values puts after "learning rate value 'abc' ". The ranges are TrainConfig.validate's.
+# parse_values puts after "learning rate value 'abc' ". A TrainConfig field's range and type are its
+# declaration's (playground.settings); dropout, batch norm and the activation edit the model spec.
+
+
+def _field(name: str) -> Callable[[str], Any]:
+    """A value of the TrainConfig field `name`, parsed and checked as the CLI and the link do."""
+    allowed = settings.ALL[name].allowed
+
+    def parse(text: str):
+        t = text.strip()
+        try:
+            value = settings.parse(name, t.lower() if settings.ALL[name].type is str else t)
+        except PlaygroundError:  # not even of the setting's type: 'abc' for a number
+            kind = {int: "a whole number", float: "a number"}.get(settings.ALL[name].type, allowed)
+            raise ValueError(f"is not {kind}") from None
+        if settings.problem(name, value):
+            raise ValueError(f"is not {allowed}")
+        return value
+
+    return parse
 
 
 def _number(text: str) -> float:
@@ -55,16 +73,6 @@ def _in_range(low: float, high: float, low_open: bool = False, high_open: bool =
         if (v <= low if low_open else v < low) or (v >= high if high_open else v > high):
             raise ValueError(f"is not a number {words}")
         return v
-
-    return parse
-
-
-def _whole(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        v = _number(text)
-        if not v.is_integer() or not low <= v <= high:
-            raise ValueError(f"is not a whole number from {low:,} to {high:,}")
-        return int(v)
 
     return parse
 
@@ -134,22 +142,22 @@ def _set_batchnorm(config: TrainConfig, on: bool) -> TrainConfig:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _in_range(0, 100, low_open=True), lambda c, v: replace(c, lr=v)),
-        Setting("batch_size", "batch size", "1, 4, 1000", _whole(1, 100_000), lambda c, v: replace(c, batch_size=v), kind="whole numbers"),
+        Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _field("lr"), lambda c, v: replace(c, lr=v)),
+        Setting("batch_size", "batch size", "1, 4, 1000", _field("batch_size"), lambda c, v: replace(c, batch_size=v), kind="whole numbers"),
         Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";", kind="presets or layer specs"),
-        Setting("epochs", "epochs", "1, 5, 10", _whole(1, 1000), lambda c, v: replace(c, epochs=v), kind="whole numbers"),
-        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _choice(OPTIMIZERS), lambda c, v: replace(c, optimizer=v, nesterov=False), kind="names"),
-        Setting("momentum", "momentum", "0, 0.5, 0.9", _in_range(0, 1, high_open=True), lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
-        Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _in_range(0, 1), lambda c, v: replace(c, weight_decay=v)),
-        Setting("scheduler", "lr schedule", "none, step, cosine", _choice(SCHEDULERS), lambda c, v: replace(c, scheduler=v), kind="names"),
-        Setting("loss", "loss", ", ".join(LOSSES), _choice(LOSSES), lambda c, v: replace(c, loss=v), kind="names"),
-        Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _in_range(0, 0.5), lambda c, v: replace(c, label_smoothing=v)),
-        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _choice(NORMALIZATIONS), lambda c, v: replace(c, normalize=v), kind="names"),
+        Setting("epochs", "epochs", "1, 5, 10", _field("epochs"), lambda c, v: replace(c, epochs=v), kind="whole numbers"),
+        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _field("optimizer"), lambda c, v: replace(c, optimizer=v, nesterov=False), kind="names"),
+        Setting("momentum", "momentum", "0, 0.5, 0.9", _field("momentum"), lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
+        Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _field("weight_decay"), lambda c, v: replace(c, weight_decay=v)),
+        Setting("scheduler", "lr schedule", "none, step, cosine", _field("scheduler"), lambda c, v: replace(c, scheduler=v), kind="names"),
+        Setting("loss", "loss", ", ".join(LOSSES), _field("loss"), lambda c, v: replace(c, loss=v), kind="names"),
+        Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _field("label_smoothing"), lambda c, v: replace(c, label_smoothing=v)),
+        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _field("normalize"), lambda c, v: replace(c, normalize=v), kind="names"),
         Setting("augment", "augmentation", "none; flip; flip,crop", _augment_value, lambda c, v: replace(c, augment=v), separator=";", kind="lists of augmentations"),
         Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation, kind="names"),
         Setting("dropout", "dropout", "0, 0.25, 0.5", _in_range(0, 1, high_open=True), _set_dropout),
         Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm, kind="on/off values"),
-        Setting("seed", "seed", "0, 1, 2", _whole(0, 2**31 - 1), lambda c, v: replace(c, seed=v), kind="whole numbers"),
+        Setting("seed", "seed", "0, 1, 2", _field("seed"), lambda c, v: replace(c, seed=v), kind="whole numbers"),
     )
 }
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from playground import settings
 from playground.errors import PlaygroundError
 
 TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")
@@ -21,12 +22,9 @@ class ToyParams:
     seed: int = 0  # fixes the points and the split
 
     def validate(self) -> None:
-        if not 20 <= self.points <= 20_000:
-            raise PlaygroundError(f"toy points = {self.points} is not allowed: use 20 to 20000 points")
-        if not 0 <= self.noise <= 2:
-            raise PlaygroundError(f"toy noise = {self.noise} is not allowed: use 0 to 2")
-        if not 0.1 <= self.train_share <= 0.9:
-            raise PlaygroundError(f"toy train share = {self.train_share} is not allowed: use 0.1 to 0.9")
+        """PlaygroundError naming the first setting out of its range (the ranges: playground.settings)."""
+        for name, value in (("toy_points", self.points), ("toy_noise", self.noise), ("toy_train_share", self.train_share), ("toy_seed", self.seed)):
+            settings.check(name, value)
 
 
 def _points(kind: str, n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

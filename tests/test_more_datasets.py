@@ -119,7 +119,7 @@ def test_toy_sets_are_deterministic_and_shaped(kind):
 
 
 def test_toy_settings_are_checked():
-    with pytest.raises(PlaygroundError, match="use 20 to 20000 points"):
+    with pytest.raises(PlaygroundError, match="toy_points must be a whole number from 20 to 20000"):
         toy.generate("moons", toy.ToyParams(points=5))
 
 
