@@ -53,19 +53,23 @@ try:
 except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 if twins:
     manager = jobs.manager()
     fresh = [m for m in twins if manager.store.find_reusable(m.config) is None]
     n_train = base.train_limit or meta.train_size
     steps = sum(math.ceil(n_train / m.config.batch_size) * m.config.epochs for m in fresh)
     st.caption(
-        f"{len(twins)} runs ({len(values)} value(s) x {int(n_seeds)} seed(s)); {len(twins) - len(fresh)} already trained "
-        f"come from the cache; {steps:,} training steps to go."
+        f"{_count(len(twins), 'run')}: {_count(len(values), 'value')} x {_count(int(n_seeds), 'seed')}; "
+        f"{len(twins) - len(fresh)} already trained come from the cache; {steps:,} training steps to go."
         + (" That is a long wait on a laptop: fewer training images or epochs make it a quick demo." if steps > 100_000 else "")
     )
-    if st.button("Run the sweep", type="primary", icon=":material/play_arrow:"):
-        sweep, _ = experiments.start(manager, base, param, values, seeds)
-        st.session_state.sweep_id = sweep.id
+if st.button("Run the sweep", type="primary", icon=":material/play_arrow:", disabled=not twins):  # stays put, disabled, while the values are wrong
+    sweep, _ = experiments.start(jobs.manager(), base, param, values, seeds)
+    st.session_state.sweep_id = sweep.id
 
 store = jobs.manager().store
 stored = store.list_sweeps()

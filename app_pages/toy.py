@@ -53,12 +53,11 @@ manager = jobs.manager()
 if st.button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
     job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
     st.session_state.toy_run = job.run_id
-    if job.cached:
-        st.toast("This exact setup was trained before: its regions come from the cache.", icon=":material/bolt:")
+    st.session_state.toy_trained_here = None if job.cached else job.run_id
 shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.session_state else None
 if shown is None or shown.config.key != config.key:  # the settings changed since: the stored run of these, if any
     shown = manager.store.find_reusable(config)
-toy_view.run_regions(shown, ds, g)
+toy_view.run_regions(shown, ds, g, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
 
 st.subheader("Compare with a classical baseline")
 if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):

@@ -367,7 +367,17 @@ def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, thresh
                 "not_converged": next((why for _, why in conv if why), None),  # diverged / not learning, else None
                 "target_epoch": None if None in targ or not targ else max(targ),
                 "params": group[0].params,
-                "flags": sorted({f for o in group for f in flags(o.status, o.epochs, o.first_loss, num_classes, o.member.config.loss)}),
+                "flags": _group_flags(group, num_classes),
             }
         )
     return rows
+
+
+def _group_flags(group: list[Outcome], num_classes: int) -> list[str]:
+    """The flags of a value's runs; with several seeds, each names the seed whose run it is about
+    (the table's numbers are over all seeds: "seed 1: not learning" where the others learn)."""
+    out: dict[str, None] = {}
+    for o in group:
+        for f in flags(o.status, o.epochs, o.first_loss, num_classes, o.member.config.loss):
+            out[f"seed {o.member.seed}: {f}" if len(group) > 1 else f] = None
+    return sorted(out)

@@ -38,8 +38,10 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     fresh.selectbox(key="toy_set").set_value("xor").run()
     fresh.slider(key="toy_epochs").set_value(60).run()
     assert "After epoch 60" in str(fresh.get("vega_lite_chart")[1].proto.spec)  # another session: the stored run, no training
+    assert "From the run store, nothing trained now" in fresh.success[0].value and f"as run {run_id}" in fresh.success[0].value
     fresh.button(key="toy_train").click().run()
     assert fresh.session_state.toy_run == run_id and len(store.list_runs()) == 1  # Train again: the cache
+    assert "From the run store" in fresh.success[0].value
 
 
 def test_toy_run_can_be_stopped(home):

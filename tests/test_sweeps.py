@@ -206,6 +206,13 @@ def test_table_pools_seeds_and_says_not_reached():
     assert csv.splitlines()[0].startswith("learning rate,test accuracy") and "91.25%" in csv
 
 
+def test_a_flag_of_one_seed_names_that_seed():
+    rows = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("1", 1, [0.5, 0.7, 0.8])], num_classes=10, target=0.9, threshold=0.01, patience=1)
+    assert [f for f in rows[0]["flags"] if "not learning" in f][0].startswith("seed 0: not learning")  # seed 1 learns
+    alone = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1])], num_classes=10, target=0.9, threshold=0.01, patience=1)
+    assert alone[0]["flags"][0].startswith("not learning")  # one seed: nothing to name
+
+
 def test_a_real_sweep_through_the_job_manager(tiny_home):
     manager = jobs.manager()
     sweep, started = experiments.start(manager, BASE, "lr", [0.1, 0.01])

@@ -64,10 +64,14 @@ def _progress(sweep: SweepRun, runs: list[Run]) -> bool:
     if live:
         run = live[0]
         job = manager.job(run.id)
-        m = next(m for m in sweep.members if m["run_id"] == run.id)
         step, total = (job.step, job.total_steps) if job else (0, run.total_steps or 0)
-        text += f" · now {sweeps.SETTINGS[sweep.setting].title} = {m['label']}: epoch {max(job.epoch if job else 1, 1)} of {run.config.epochs}, step {step:,} of {total:,}"
-        frac = (done + (step / total if total else 0)) / len(runs)
+        where = f"epoch {max(job.epoch if job else 1, 1)} of {run.config.epochs}, step {step:,} of {total:,}"
+        if len(live) > 1:  # twins of one architecture train as one group: all at the same step
+            text += f" · {len(live)} runs training together as one group: {where}"
+        else:
+            m = next(m for m in sweep.members if m["run_id"] == run.id)
+            text += f" · now {sweeps.SETTINGS[sweep.setting].title} = {m['label']}: {where}"
+        frac = (done + len(live) * (step / total if total else 0)) / len(runs)
     else:
         frac = done / len(runs)
     if done < len(runs):

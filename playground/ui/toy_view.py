@@ -3,6 +3,7 @@ redrawn while the run trains, with its status, a Stop button and the loss per ep
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
 import streamlit as st
@@ -15,8 +16,9 @@ from playground.ui import charts
 POLL_SECONDS = 1.0
 
 
-def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid) -> None:
-    """The regions of run (None: the points alone, with what Train will do); polls while it trains."""
+def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid, from_store: bool = False) -> None:
+    """The regions of run (None: the points alone, with what Train will do); polls while it trains.
+    from_store: the run was trained before (not by this session's Train): say it comes from the store."""
     first_col, live_col = st.columns(2)
     if run is None:
         first_col.altair_chart(charts.toy_points(ds), width="stretch")
@@ -35,7 +37,7 @@ def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid) -> None:
         if now.active and job is not None and st.button("Stop", icon=":material/stop:", key=f"toy-stop-{run.id}"):
             job.stop()
             now = manager.store.get(run.id)
-        _status(now, job)
+        _status(now, job, from_store and not now.active)
         snapshots = manager.store.snapshots(run.id)
         left, right = st.columns(2)
         if snapshots:
@@ -57,7 +59,7 @@ def _title(prefix: str, epoch: Optional[dict]) -> str:
     return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}" if epoch else prefix
 
 
-def _status(run: Run, job) -> None:
+def _status(run: Run, job, from_store: bool) -> None:
     cfg = run.config
     if run.status == "queued":
         st.info("Queued: it starts when the runs before it finish.", icon=":material/hourglass_top:")
@@ -66,7 +68,9 @@ def _status(run: Run, job) -> None:
         st.progress(min(epoch / cfg.epochs, 1.0), text=f"Epoch {max(epoch, 1)} of {cfg.epochs} · run {run.id}")
     elif run.status == "completed":
         f = run.final
-        st.success(f"Run {run.id}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
+        when = (f"From the run store, nothing trained now: these exact settings were trained on "
+                f"{dt.datetime.fromtimestamp(run.finished):%Y-%m-%d %H:%M} as run {run.id}" if from_store else f"Run {run.id}")
+        st.success(f"{when}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
                    f"test loss {f.get('test_loss', 0):.4f}, test accuracy {f.get('test_accuracy', 0):.1%}", icon=":material/check_circle:")
     elif run.status == "stopped":
         st.warning(f"Run {run.id} stopped: {run.message}. The regions so far are kept.", icon=":material/stop_circle:")
