@@ -22,7 +22,7 @@ try:
 except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
-st.caption(f"Test accuracy {(p.pred == p.y).mean():.2%} on {len(p.y):,} test images · {run.message}")
+st.caption(rv.accuracy_line(run, p))
 
 tabs = st.tabs(["Confusion matrix", "Gallery", "Compare two runs", "What it learned", "Your own image", "Export"])
 with tabs[0]:

@@ -5,7 +5,8 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.runs import ACTIVE
 from playground.ui import sweep_view
-from playground.ui.history import column_config, difference_labels, runs_frame
+from playground.ui.toy_link import open_on_toy_page
+from playground.ui.history import column_config, difference_labels, runs_frame, styled
 
 store = jobs.manager().store
 
@@ -40,14 +41,18 @@ shown = [
     if (not statuses or r.status in statuses) and (not names or r.config.dataset in names) and (text.strip().lower() in (r.config.model or "(linear)"))
 ]
 st.caption(f"{len(shown)} of {len(runs)} runs.")
-st.dataframe(runs_frame(shown), hide_index=True, width="stretch", column_config=column_config())
+st.dataframe(styled(runs_frame(shown)), hide_index=True, width="stretch", column_config=column_config())
 
 by_id = {r.id: r for r in runs}
 picked = st.multiselect("Runs to compare, re-open or delete", [r.id for r in shown], key="history_pick",
                         format_func=lambda i: f"#{i} {by_id[i].config.model or '(linear)'} · lr {by_id[i].config.lr:g} · {by_id[i].status}")
 chosen = [by_id[i] for i in picked if i in by_id]
 c = st.columns([1.3, 1, 2.7], vertical_alignment="center")
-if c[0].button("Open in the Train page", icon=":material/open_in_new:", disabled=len(chosen) != 1):
+toy_run = len(chosen) == 1 and chosen[0].config.dataset in datasets.REGISTRY and datasets.info(chosen[0].config.dataset).is_toy
+if toy_run:  # the Train page has no toy settings: the Toy 2D page shows this run with its regions
+    if c[0].button("Open on the Toy 2D page", icon=":material/open_in_new:", key="history_open_toy"):
+        st.session_state.history_notice = f"Cannot open it there: {open_on_toy_page(chosen[0])}."  # switches page when it can
+elif c[0].button("Open in the Train page", icon=":material/open_in_new:", disabled=len(chosen) != 1):
     st.session_state.run_id = st.session_state.picked_run = chosen[0].id
     st.session_state.cached_run = None
     st.switch_page("app_pages/train.py")
@@ -59,7 +64,7 @@ if notice := st.session_state.pop("history_notice", None):
 if len(chosen) >= 2:
     st.subheader(f"Comparing {len(chosen)} runs")
     labels = difference_labels(chosen)
-    st.dataframe(runs_frame(chosen), hide_index=True, width="stretch", column_config=column_config())
+    st.dataframe(styled(runs_frame(chosen)), hide_index=True, width="stretch", column_config=column_config())
     classes = {datasets.info(r.config.dataset).num_classes for r in chosen if r.config.dataset in datasets.REGISTRY}
     data = sweep_view.series(store, [(labels[r.id], r.config.seed, r.id) for r in chosen])
     sweep_view.charts(data, "run", max(classes) if classes else 10)

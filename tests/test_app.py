@@ -163,3 +163,30 @@ def test_a_queued_run_is_a_status_line_and_a_starting_run_shows_its_loss_chart_f
     at.run()
     assert len(at.get("vega_lite_chart")) == 1  # the loss chart, with only the ln(10) line so far
     assert any("Waiting for the first steps" in c.value and "ln(10)" in c.value for c in at.caption)
+
+
+def test_a_live_runs_tiles_show_its_latest_epoch_and_a_queued_run_leads_to_the_run_ahead(tiny_home):
+    from playground.events import EpochEvent, StartEvent
+    from playground.train import TrainConfig
+
+    store = jobs.manager().store
+    at = app()
+    at.session_state.run_id = live = store.create(TrainConfig(epochs=3, seed=40))
+    store.start(live, StartEvent(100, "cpu", 10, 30, 640, 100))
+    store.add_epoch(live, EpochEvent(1, 1.5, 0.41, 1.25, 0.4375, 1.0))  # running, one epoch done
+    at.run()
+    tiles = {m.label: m.value for m in at.get("metric")}
+    assert tiles["Test accuracy"] == "43.75%" and tiles["Train accuracy"] == "41.00%"
+
+    manager = jobs.manager()
+    ahead = manager.submit(TrainConfig(model="fc32 relu", epochs=500, batch_size=1, seed=41))
+    queued = manager.submit(TrainConfig(model="fc32 relu", epochs=500, batch_size=1, seed=42))
+    try:
+        at.session_state.run_id = queued.run_id
+        at.run()
+        at.button(key=f"show-{ahead.run_id}-from-{queued.run_id}").click().run()
+        assert at.session_state.run_id == ahead.run_id and at.subheader[-2].value == f"Run {ahead.run_id}"
+    finally:
+        queued.stop()
+        ahead.stop()
+        ahead.wait(30)

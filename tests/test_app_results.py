@@ -58,3 +58,30 @@ def test_tampered_share_link_is_explained(tiny_home):
     assert "lr = -1.0 is not allowed" in text and "epochs = 'many' is not allowed" in text and "unknown dataset 'imagenet'" in text and "bad layer 'fcx'" in text
     assert at.select_slider(key="batch_size").value == 32  # the good settings are kept
     assert at.select_slider(key="lr").value == 0.1
+
+
+def test_toy_run_charts_and_a_stopped_run_explained(home):
+    import json
+    import re
+    import time
+
+    manager = jobs.manager()
+    job = manager.submit(TrainConfig(dataset="circles", model="fc8 tanh", epochs=500, batch_size=1, optimizer="adam", lr=0.03))
+    deadline = time.time() + 60
+    while not manager.store.epochs(job.run_id):  # one epoch completed, then stop mid-way through a later one
+        assert time.time() < deadline
+        time.sleep(0.2)
+    job.stop()
+    assert job.wait(30)
+    run = manager.store.get(job.run_id)
+    assert run.status == "stopped" and "test_accuracy" in run.final
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception
+    line = at.caption[0].value
+    step, epoch = re.search(r"at step (\d+) \(epoch (\d+)\)", run.message).groups()
+    assert f"of the weights at the stop (step {step}, epoch {epoch}), re-evaluated on the 120 test points" in line
+    assert line.endswith(f"scored {run.final['test_accuracy']:.2%}.") and "test images" not in line
+    matrix, bars = (json.loads(c.proto.spec) for c in at.get("vega_lite_chart")[:2])
+    assert matrix["width"] == matrix["height"] >= 240  # a 2x2 matrix is a square, not a strip
+    assert bars["height"] >= 120 and "Test accuracy per class" in str(bars["title"])

@@ -263,7 +263,20 @@ def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.
         text=alt.Text(f"{value}:Q", format=".0%" if normalized else "d"),
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
     )
-    return (cells + text).properties(title="Confusion matrix (click a cell)", height=40 * len(classes) + 40)
+    side = confusion_side(len(classes))
+    # autosize pad: width and height are the cells' square; the labels and titles come on top of it
+    # (Streamlit's default, fit, squeezes everything into the height: a 2x2 matrix became a strip)
+    return (cells + text).properties(title="Confusion matrix (click a cell)", width=side, height=side,
+                                     autosize=alt.AutoSizeParams(type="pad", contains="padding"))
+
+
+CONFUSION_MIN_SIDE = 240  # px: a 2x2 matrix is a square of 120 px cells, not a strip
+CLASS_BARS_MIN_HEIGHT = 120  # px of bars: two classes get two readable bars, not a line
+
+
+def confusion_side(num_classes: int) -> int:
+    """The matrix's width and height in px: square, 40 px a cell, at least CONFUSION_MIN_SIDE."""
+    return max(CONFUSION_MIN_SIDE, 40 * num_classes)
 
 
 def class_bars(classes: tuple[str, ...], values, field: str, title: str, color: str) -> alt.Chart:
@@ -273,11 +286,15 @@ def class_bars(classes: tuple[str, ...], values, field: str, title: str, color: 
         alt.Chart(df)
         .mark_bar(color=color)
         .encode(
-            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False)),
+            # few classes: thinner bars with space between them (0.1 for ten classes, 0.5 for two)
+            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False),
+                    scale=alt.Scale(paddingInner=max(0.1, 0.6 - 0.05 * len(classes)))),
             x=alt.X(f"{field}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
             tooltip=["class:N", alt.Tooltip(f"{field}:Q", format=".1%")],
         )
-        .properties(title=title, height=26 * len(classes) + 20)
+        # fit-x: the width fits the column, the height is the bars' own (labels and titles on top)
+        .properties(title=title, height=max(CLASS_BARS_MIN_HEIGHT, 26 * len(classes)),
+                    autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
 
 

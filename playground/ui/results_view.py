@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import altair as alt
 import numpy as np
@@ -61,7 +62,7 @@ def confusion_tab(run: Run, p: insight.Predictions) -> None:
     counts = insight.confusion(p.y, p.pred, meta.num_classes)
     normalized = st.toggle("Row-normalised (share of each true class)", key="cm_normalized")
     left, right = st.columns([3, 2])
-    event = left.altair_chart(charts.confusion_matrix(counts, meta.classes, normalized), on_select="rerun", key=f"cm-{run.id}", width="stretch")
+    event = left.altair_chart(charts.confusion_matrix(counts, meta.classes, normalized), on_select="rerun", key=f"cm-{run.id}", width="content")  # square: its own size
     right.altair_chart(charts.class_accuracy(meta.classes, insight.per_class_accuracy(counts)), width="stretch")
     picked = (event or {}).get("selection", {}).get("cell") or []
     if picked:  # a click on a cell sets the two boxes below
@@ -71,7 +72,7 @@ def confusion_tab(run: Run, p: insight.Predictions) -> None:
     true = c[0].selectbox("True class", meta.classes, key="cm_true")
     pred = c[1].selectbox("Predicted class", meta.classes, key="cm_pred")
     idx = insight.select(p.y, p.pred, meta.classes.index(true), meta.classes.index(pred))
-    st.markdown(f"**{len(idx):,}** test images of *{true}* predicted as *{pred}*.")
+    st.markdown(f"**{len(idx):,}** test {'points' if meta.is_toy else 'images'} of *{true}* predicted as *{pred}*.")
     if not meta.is_toy:
         gallery(p, idx, meta.classes)
 
@@ -211,6 +212,26 @@ def export_tab(run: Run, p: insight.Predictions) -> None:
 def _label(r: Run) -> str:
     acc = r.final.get("test_accuracy")
     return f"#{r.id} {r.config.model or '(linear)'} · {datasets.info(r.config.dataset).title if r.config.dataset in datasets.REGISTRY else r.config.dataset} · lr {r.config.lr:g}" + (f" · {acc:.1%}" if acc is not None else "")
+
+
+_STOP = re.compile(r"at step ([\d,]+) \(epoch (\d+)\)")
+
+
+def accuracy_line(run: Run, p: insight.Predictions) -> str:
+    """The caption under the run picker. A stopped run's weights are those at the stop (mid-epoch),
+    evaluated again here: say so, next to what its last completed epoch scored (the picker's number)."""
+    things = "test points" if datasets.info(run.config.dataset).is_toy else "test images"
+    acc = float((p.pred == p.y).mean())
+    if run.status != "stopped":
+        return f"Test accuracy {acc:.2%} on {len(p.y):,} {things} · {run.message}"
+    m = _STOP.search(run.message or "")
+    at = f" (step {m[1]}, epoch {m[2]})" if m else ""
+    line = f"Test accuracy {acc:.2%} of the weights at the stop{at}, re-evaluated on the {len(p.y):,} {things}"
+    last = run.final.get("test_accuracy")
+    if last is None:
+        return line + "; no epoch was completed before the stop."
+    epoch = run.final.get("epoch")
+    return line + f"; the last completed epoch{f' ({epoch})' if epoch else ''} scored {last:.2%}."
 
 
 def run_label(r: Run) -> str:

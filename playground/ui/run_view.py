@@ -35,6 +35,10 @@ def _status(run: Run, job: Optional[Job], cached: bool) -> None:
         ahead = [j for j in jobs.manager().active() if j.run_id < run.id]
         if ahead:
             st.info(f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.", icon=":material/hourglass_top:")
+            first = ahead[0]
+            if st.button(f"Show run {first.run_id}, training now", icon=":material/visibility:", key=f"show-{first.run_id}-from-{run.id}"):
+                st.session_state.run_id, st.session_state.cached_run = first.run_id, None
+                st.rerun()  # the whole page: its panel is another run's
         else:  # nothing ahead of it but, in a fresh app, the worker's start-up
             st.info("Starting: preparing the data and the model.", icon=":material/hourglass_top:")
     elif run.status == "running":
@@ -62,8 +66,8 @@ def _status(run: Run, job: Optional[Job], cached: bool) -> None:
         )
 
 
-def _metrics(run: Run) -> None:
-    f = run.final
+def _metrics(run: Run, epochs: list[dict]) -> None:
+    f = run.final or (epochs[-1] if epochs else {})  # while it trains: the latest epoch's
     cols = st.columns(5)
     cols[0].metric("Test accuracy", f"{f['test_accuracy']:.2%}" if "test_accuracy" in f else "-")
     cols[1].metric("Test loss", f"{f['test_loss']:.4f}" if "test_loss" in f else "-")
@@ -75,9 +79,8 @@ def _metrics(run: Run) -> None:
     cols[4].metric("Time", f"{run.seconds:.1f} s" if run.seconds is not None else "-")
 
 
-def _curves(run: Run) -> None:
-    store = jobs.manager().store
-    steps, epochs = store.steps(run.id), store.epochs(run.id)
+def _curves(run: Run, epochs: list[dict]) -> None:
+    steps = jobs.manager().store.steps(run.id)
     if not steps and not run.active:
         st.caption("This run has no curve points.")
         return
@@ -97,8 +100,11 @@ def _curves(run: Run) -> None:
     first = [s for s in steps if s["step"] <= GRAD_EVERY_STEP_UNTIL]
     steps = _thin(steps, FINAL_CHART_STEPS)
     left.altair_chart(charts.step_loss(steps, num_classes), width="stretch")
-    right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
-    left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
+    if epochs:
+        right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
+        left.altair_chart(charts.epoch_metric(epochs, "loss"), width="stretch")
+    else:
+        right.caption("No epoch finished, so there are no per-epoch accuracy and loss curves.")
     right.altair_chart(charts.gradient(first, "grad_mean", f"Mean gradient dL/dw, first {GRAD_EVERY_STEP_UNTIL} steps"), width="stretch")
     if run.config.scheduler != "none" and epochs:
         left.altair_chart(charts.gradient(steps, "grad_abs_mean", "Mean |dL/dw| over the whole run"), width="stretch")
@@ -143,8 +149,9 @@ def run_panel(run_id: int) -> None:
         _status(run, job, cached=st.session_state.get("cached_run") == run_id)
         if run.status == "queued":
             return  # nothing to draw yet: the panel stays as cheap as a finished run's
-        _metrics(run)
-        _curves(run)
+        epochs = manager.store.epochs(run_id)
+        _metrics(run, epochs)
+        _curves(run, epochs)
         if _phase(manager, run) != phase:
             st.rerun()  # started, first points drawn, or ended: redraw once at the new cadence
 
@@ -162,19 +169,21 @@ def _phase(manager: jobs.JobManager, run: Optional[Run]) -> str:
 
 def runs_table(limit: int = 20) -> Optional[int]:
     """Recent runs from the store; returns the run id the user selected, if any."""
+    from playground.ui.history import column_config, styled  # the Runs page's look: 97.50%, 1,195,018, blank if unknown
+
     runs = jobs.manager().store.list_runs(limit)
     if not runs:
         st.caption("No runs yet.")
         return None
     df = runs_frame(runs)
     event = st.dataframe(
-        df,
+        styled(df),
         hide_index=True,
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
         key="runs_table",
-        column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+        column_config=column_config(),
     )
     rows = event.selection.rows if event else []
     return int(df.iloc[rows[0]]["run"]) if rows else None
