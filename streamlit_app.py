@@ -21,6 +21,7 @@ page = st.navigation(
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train", visibility="hidden"),
     ]
 )
+jobs.manager().executor.start()  # the training process warms up while the student reads the page
 state.keep()  # the settings Streamlit dropped with their widgets come back before anything is drawn
 if problems := share.restore():  # shown until dismissed: a rerun must not hide what the link lost
     st.session_state.link_problems = problems
@@ -31,7 +32,6 @@ if st.session_state.get("link_problems"):
         st.session_state.link_problems = []
         st.rerun()
 share.write()  # at once: a slow page must not leave the address bar without the settings
-jobs.manager().executor.start()  # the training process warms up while the student reads the page
 try:
     page.run()
 finally:  # also after st.stop() or st.rerun(): the address bar holds what the page now shows

@@ -106,6 +106,8 @@ class Executor:
                 with self._cv:
                     self._current = None
 
+    ready = False  # warm: a run submitted now starts at once
+
     def start(self) -> None:
         """Get ready to train at once (the process executor starts its worker)."""
 
@@ -117,6 +119,8 @@ class Executor:
 
 
 class ThreadExecutor(Executor):
+    ready = True  # this process is the trainer
+
     def __init__(self) -> None:
         super().__init__()
         self._stop_flag = threading.Event()
@@ -136,6 +140,13 @@ class ProcessExecutor(Executor):
         self._conn = None
         self._send_lock = threading.Lock()
         self._start_lock = threading.Lock()
+        self._ready = False  # the worker said it is warm (PyTorch imported, tiny runs done, data read)
+
+    @property
+    def ready(self) -> bool:
+        """Warm and waiting for work (never blocks: a page asks)."""
+        process = self._process
+        return self._ready and process is not None and process.poll() is None
 
     def start(self) -> None:
         """Start the worker in the background (a page calls this; it must not wait for it)."""
@@ -161,7 +172,10 @@ class ProcessExecutor(Executor):
                                PLAYGROUND_WORKER_PARENT=str(os.getpid()))
                     process = subprocess.Popen([sys.executable, "-m", "playground.worker"], env=env)
                     self._conn = _accept(listener, process, key)
-                self._process = process
+                self._process, self._ready = process, False
+                if self._conn.recv() != ("ready",):  # its warm-up is done (EOFError if it died)
+                    raise OSError("the training process did not start properly")
+                self._ready = True
             return self._process, self._conn
 
     def _run(self, task, jobs, store) -> None:
@@ -182,6 +196,7 @@ class ProcessExecutor(Executor):
                                           "the next run starts a new one")
             with self._start_lock:
                 self._process = self._conn = None
+                self._ready = False
 
     def _stop_current(self, task) -> None:
         with self._send_lock:

@@ -183,6 +183,10 @@ def main(conn, parent_pid: int) -> None:
         _preload()
     except Exception:  # only a head start: a real run reports its own errors
         log.warning("warm-up failed:\n%s", traceback.format_exc())
+    try:
+        conn.send(("ready",))
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             message = conn.recv()

@@ -26,6 +26,13 @@ def FIRST_POINT(page):
 
 def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
     open_page(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200")
+    for _ in range(60):  # a student reads the page first: the trainer warms up meanwhile (the sidebar says when)
+        if page.get_by_text("trainer ready").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+        page.wait_for_selector("h1")
+    expect(page.get_by_text("trainer ready")).to_be_visible()
     expect(page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))).to_have_value("fc32 relu")
     t0 = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()

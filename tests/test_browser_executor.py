@@ -37,7 +37,7 @@ def _running_run(url: str, seed: int) -> int:
 
 
 def test_a_queued_runs_page_does_not_slow_the_run_ahead_and_stop_takes_it_off_the_queue(server, page):
-    link = f"{server}/?model={SPEC}&epochs=1000&batch=16&lr=0.01"
+    link = f"{server}/?model={SPEC}&epochs=1000&batch=4&lr=0.01"  # 100,000 steps: still running after the measurement
     open_page(page, f"{link}&seed=21")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Latest step [\d,]+: loss")).first).to_be_visible(timeout=60_000)

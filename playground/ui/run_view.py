@@ -131,10 +131,10 @@ def run_panel(run_id: int) -> None:
     """Status, metrics and curves of one run; polls while the run is queued or running."""
     manager = jobs.manager()
     first = manager.store.get(run_id)
-    phase = _phase(manager, first)
-    # Started but no curve point yet: poll fast, so that the first point shows within about a second
-    # of Train; otherwise slowly. A change of phase redraws the page once to change the cadence.
-    every = {"waiting": FIRST_POLL_SECONDS, "queued": POLL_SECONDS, "running": POLL_SECONDS}.get(phase)
+    every = _cadence(manager, first)
+    # Starting (nothing queued ahead) or started without a curve point yet: poll fast, so that the
+    # first point shows within about a second of Train; queued behind others or drawing: slowly.
+    # A change of cadence redraws the page once (a fragment's cadence is fixed when it is drawn).
 
     @st.fragment(run_every=every)
     def panel() -> None:
@@ -152,19 +152,21 @@ def run_panel(run_id: int) -> None:
         epochs = manager.store.epochs(run_id)
         _metrics(run, epochs)
         _curves(run, epochs)
-        if _phase(manager, run) != phase:
-            st.rerun()  # started, first points drawn, or ended: redraw once at the new cadence
+        if _cadence(manager, run) != every:
+            st.rerun()  # first points drawn, started, or ended: redraw once at the new cadence
 
     panel()
 
 
-def _phase(manager: jobs.JobManager, run: Optional[Run]) -> str:
-    """queued | waiting (running, no curve point yet) | running | done."""
+def _cadence(manager: jobs.JobManager, run: Optional[Run]) -> Optional[float]:
+    """Seconds between polls of a run's panel: fast until its first curve point, unless it waits
+    behind other runs; None once it ended."""
     if run is None or not run.active:
-        return "done"
+        return None
     if run.status == "queued":
-        return "queued"
-    return "waiting" if manager.store.first_loss(run.id) is None else "running"
+        ahead = any(j.run_id < run.id for j in manager.active())
+        return POLL_SECONDS if ahead else FIRST_POLL_SECONDS
+    return FIRST_POLL_SECONDS if manager.store.first_loss(run.id) is None else POLL_SECONDS
 
 
 def runs_table(limit: int = 20) -> Optional[int]:

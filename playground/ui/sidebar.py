@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import datasets
+from playground import datasets, jobs
 from playground.home import playground_home
 from playground.ui import state
 from playground.train import resolve_device
@@ -40,5 +40,6 @@ def render() -> str:
                 icon=":material/info:",
             )
         st.divider()
-        st.caption(f"Device: **{resolve_device('auto')}** · runs stored in `{playground_home()}`")
+        trainer = "ready" if jobs.manager().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
+        st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer} · runs stored in `{playground_home()}`")
     return name
