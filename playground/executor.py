@@ -29,6 +29,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from pathlib import Path
 from multiprocessing.connection import Client, Listener
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -168,8 +169,11 @@ class ProcessExecutor(Executor):
             if self._process is None or self._process.poll() is not None:
                 key = secrets.token_bytes(32)
                 with Listener(authkey=key) as listener:  # a Unix socket or a Windows named pipe, ours only
-                    env = dict(os.environ, PLAYGROUND_WORKER_ADDRESS=str(listener.address), PLAYGROUND_WORKER_KEY=key.hex(),
-                               PLAYGROUND_WORKER_PARENT=str(os.getpid()))
+                    # the folder holding this package first on the path: the app may be started from any folder
+                    root = str(Path(__file__).resolve().parent.parent)
+                    path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
+                    env = dict(os.environ, PYTHONPATH=path, PLAYGROUND_WORKER_ADDRESS=str(listener.address),
+                               PLAYGROUND_WORKER_KEY=key.hex(), PLAYGROUND_WORKER_PARENT=str(os.getpid()))
                     process = subprocess.Popen([sys.executable, "-m", "playground.worker"], env=env)
                     self._conn = _accept(listener, process, key)
                 self._process, self._ready = process, False

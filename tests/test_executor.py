@@ -114,6 +114,16 @@ def test_a_worker_whose_parent_dies_ends_the_run_interrupted_and_exits(tiny_home
     wait_for(gone, 30)
 
 
+def test_the_worker_starts_whatever_the_current_folder(tiny_home, tmp_path, monkeypatch):
+    """`streamlit run /elsewhere/streamlit_app.py` from another folder: the worker still finds the package."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    fresh = executor.ProcessExecutor()
+    manager = jobs.JobManager(jobs.manager().store, fresh)
+    job = manager.submit(cfg(seed=9))
+    assert job.wait(120) and job.status == "completed" and fresh.ready
+
+
 def test_an_unknown_executor_kind_is_a_clear_error(monkeypatch):
     from playground.errors import PlaygroundError
 
