@@ -128,7 +128,13 @@ class ThreadExecutor(Executor):
 
     def _run(self, task, jobs, store) -> None:
         self._stop_flag.clear()
-        worker.execute(task, lambda m, events: deliver(jobs[m], events), self._stop_flag.is_set)
+        # A thread of its own that is not a daemon: a command-line caller returns once the run's end
+        # is delivered, and the interpreter must then wait for the loop's last clean-up (freeing the
+        # model in PyTorch) instead of shutting down under it (seen: an abort at exit).
+        thread = threading.Thread(target=worker.execute, args=(task, lambda m, events: deliver(jobs[m], events), self._stop_flag.is_set),
+                                  name=f"playground-task-{task.seq}")
+        thread.start()
+        thread.join()
 
     def _stop_current(self, task) -> None:
         self._stop_flag.set()
