@@ -39,7 +39,7 @@ class EpochEvent:
     val_loss: Optional[float] = None  # on the held-out validation split, if any
     val_accuracy: Optional[float] = None
     # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
-    predict: Optional["Callable[[torch.Tensor], torch.Tensor]"] = field(default=None, repr=False, compare=False)
+    predict: Optional[Callable[[Any], Any]] = field  # tensor [N, ...] -> probabilities [N, classes](default=None, repr=False, compare=False)
 
 
 @dataclass

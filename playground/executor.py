@@ -19,6 +19,7 @@ laptop cores are better spent on one run at a time).
 
 from __future__ import annotations
 
+import abc
 import itertools
 import logging
 import os
@@ -31,7 +32,7 @@ import traceback
 from collections import deque
 from pathlib import Path
 from multiprocessing.connection import Client, Listener
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 from playground import worker
 from playground.events import EndEvent, Event, StartEvent, StepEvent
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 KINDS = ("process", "thread")
 
 
-class Executor:
+class Executor(abc.ABC):
     """A FIFO of tasks, handed out one at a time by a dispatcher thread; subclasses say where a task
     trains (`_run`) and how a stop reaches it (`_stop_current`)."""
 
@@ -112,11 +113,13 @@ class Executor:
     def start(self) -> None:
         """Get ready to train at once (the process executor starts its worker)."""
 
+    @abc.abstractmethod
     def _run(self, task: Task, jobs: list["Job"], store: "RunStore") -> None:
-        raise NotImplementedError
+        """Train the task's runs; return when each has ended (its end is in the store)."""
 
+    @abc.abstractmethod
     def _stop_current(self, task: Task) -> None:
-        raise NotImplementedError
+        """Make the task in training stop within a step."""
 
 
 class ThreadExecutor(Executor):
@@ -157,8 +160,8 @@ class ProcessExecutor(Executor):
 
     def start(self) -> None:
         """Start the worker in the background (a page calls this; it must not wait for it)."""
-        if self._process is not None and self._process.poll() is None:
-            return
+        if (self._process is not None and self._process.poll() is None) or self._start_lock.locked():
+            return  # running, or being started (a page calls this on every rerun)
         threading.Thread(target=self._worker, name="playground-worker-start", daemon=True).start()
 
     @property

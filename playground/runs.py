@@ -14,7 +14,7 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from playground.errors import PlaygroundError
 from playground.config import TrainConfig
@@ -228,7 +228,7 @@ class RunStore:
         rows = self._read("SELECT loss FROM steps WHERE run_id=? AND step=1", (run_id,))
         return rows[0]["loss"] if rows else None
 
-    def snapshots(self, run_id: int) -> list[tuple[int, "np.ndarray"]]:
+    def snapshots(self, run_id: int) -> list[tuple[int, Any]]:
         """(epoch, P(class 1) per grid point) of a toy run, in epoch order."""
         import numpy as np
 
