@@ -8,7 +8,7 @@ from playground.errors import PlaygroundError
 from playground.ui import charts, toy_view
 from playground.ui.data import TOY_DEFAULTS, toy_params
 from playground.ui.state import set_defaults
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 st.title("Toy 2D")
 st.caption("What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane.")

@@ -21,7 +21,9 @@ from torch import nn
 
 from playground import datasets
 from playground.home import data_dir
-from playground.train import EndEvent, EpochEvent, TrainConfig, train
+from playground.events import EndEvent, EpochEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 BASE_SPEC = "fc512 relu fc512 relu"
 

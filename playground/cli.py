@@ -74,7 +74,7 @@ def cmd_prepare(args) -> int:
 
 
 def train_config(args):
-    from playground.train import TrainConfig
+    from playground.config import TrainConfig
 
     return TrainConfig(**{name: getattr(args, name) for name in TRAIN_FLAGS})
 
@@ -87,7 +87,7 @@ def cmd_train(args) -> int:
 
     from playground import datasets, jobs
     from playground.report import run_report
-    from playground.train import EpochEvent, StartEvent, StepEvent
+    from playground.events import EpochEvent, StartEvent, StepEvent
 
     config = train_config(args)
     config.check_model()
@@ -140,7 +140,7 @@ def _summary(r: dict) -> str:
 def cmd_bench(args) -> int:
     from playground import bench
 
-    from playground.train import resolve_device
+    from playground.devices import resolve_device
 
     resolve_device(args.device)  # a clear error where the device is missing
     result = bench.run(quick=args.quick, progress=lambda s: print(s, file=sys.stderr), sweep=not args.no_sweep, device=args.device)

@@ -23,7 +23,7 @@ def cmd_sweep(args) -> int:
     from playground import datasets, experiments, jobs, sweeps, tables
     from playground.cli import download_bar, train_config
     from playground.report import run_report
-    from playground.train import StartEvent, StepEvent
+    from playground.events import StartEvent, StepEvent
 
     base = train_config(args)
     values = sweeps.parse_values(args.param, args.values)

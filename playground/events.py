@@ -39,7 +39,7 @@ class EpochEvent:
     val_loss: Optional[float] = None  # on the held-out validation split, if any
     val_accuracy: Optional[float] = None
     # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
-    predict: Optional[Callable[[Any], Any]] = field  # tensor [N, ...] -> probabilities [N, classes](default=None, repr=False, compare=False)
+    predict: Optional[Callable[[Any], Any]] = field(default=None, repr=False, compare=False)  # tensor [N, ...] -> probabilities [N, classes]
 
 
 @dataclass
@@ -51,5 +51,12 @@ class EndEvent:
 
 
 Event = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
+
+GRAD_EVERY_STEP_UNTIL = 100  # StepEvents carry gradient statistics at every step up to here, then every 10th
+
+
+def has_grad_stats(step: int) -> bool:
+    """Whether the loop records gradient statistics at this (1-based) step."""
+    return step <= GRAD_EVERY_STEP_UNTIL or step % 10 == 0
 
 

@@ -12,7 +12,8 @@ from typing import Callable, Optional
 from playground import datasets, sweeps
 from playground.jobs import Job, JobManager
 from playground.runs import RunStore
-from playground.train import Event, TrainConfig
+from playground.events import Event
+from playground.config import TrainConfig
 
 
 @dataclass

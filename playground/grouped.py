@@ -27,9 +27,10 @@ from playground import datasets, specs
 from playground.augment import unit
 from playground.models import build_model
 from playground.optim import Loss
-from playground.train import (
-    GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, Event, StartEvent, StepEvent, TrainConfig, make_splits, resolve_device,
-)
+from playground.events import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, Event, StartEvent, StepEvent
+from playground.config import TrainConfig
+from playground.train import make_splits
+from playground.devices import resolve_device
 
 FREE = ("lr", "momentum", "weight_decay", "seed", "device")  # may differ between members
 

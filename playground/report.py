@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playground.runs import RunStore
-from playground.train import GRAD_EVERY_STEP_UNTIL
+from playground.events import GRAD_EVERY_STEP_UNTIL
 
 
 def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 from playground import blocks, settings, specs
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 
 @dataclass(frozen=True)

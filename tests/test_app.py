@@ -151,7 +151,7 @@ def test_stop_button_ends_a_live_run(tiny_home):
 
 def test_a_queued_run_is_a_status_line_and_a_starting_run_shows_its_loss_chart_frame(tiny_home):
     from playground.events import StartEvent
-    from playground.train import TrainConfig
+    from playground.config import TrainConfig
 
     at = app()
     store = jobs.manager().store
@@ -167,7 +167,7 @@ def test_a_queued_run_is_a_status_line_and_a_starting_run_shows_its_loss_chart_f
 
 def test_a_live_runs_tiles_show_its_latest_epoch_and_a_queued_run_leads_to_the_run_ahead(tiny_home):
     from playground.events import EpochEvent, StartEvent
-    from playground.train import TrainConfig
+    from playground.config import TrainConfig
 
     store = jobs.manager().store
     at = app()

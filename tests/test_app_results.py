@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from playground import jobs
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 
 def trained(**kw) -> int:

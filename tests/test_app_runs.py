@@ -5,7 +5,7 @@ import time
 from streamlit.testing.v1 import AppTest
 
 from playground import jobs
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 from playground.ui.history import runs_frame, styled
 from playground.ui.toy_link import toy_page_settings
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from playground.errors import PlaygroundError
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 CASES = [
     (["--lr", "0"], "lr = 0.0 is not allowed: lr must be a number above 0 and at most 100"),

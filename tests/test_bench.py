@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from playground import bench
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 
 def test_reference_and_playground_loops_reach_the_same_accuracy(tiny_home):

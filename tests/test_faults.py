@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from playground import jobs
 from playground.errors import PlaygroundError
 from playground.runs import RunStore
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 ROOT = Path(__file__).parent.parent
 

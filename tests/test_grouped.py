@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from playground.grouped import groupable, train_group
-from playground.train import EndEvent, EpochEvent, StepEvent, TrainConfig, train
+from playground.events import EndEvent, EpochEvent, StepEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 BASE = TrainConfig(model="fc16 relu fc16 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200, test_limit=100)
 

@@ -67,7 +67,9 @@ def test_resnet18_transfer_model_counts_and_trains(tiny_data):
     import torchinfo
 
     from playground.params import anatomy
-    from playground.train import EndEvent, TrainConfig, train
+    from playground.events import EndEvent
+    from playground.config import TrainConfig
+    from playground.train import train
 
     table = anatomy("resnet18 scratch r32", (1, 28, 28), 10)
     model = build_model("resnet18 scratch r32", (1, 28, 28), 10).eval()

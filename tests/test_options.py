@@ -11,7 +11,9 @@ import torchvision.transforms.v2.functional as TF
 from playground import augment, train as train_mod
 from playground.augment import Augmenter, Normalizer, crop_batch, rotation_theta
 from playground.errors import PlaygroundError
-from playground.train import EndEvent, EpochEvent, StepEvent, TrainConfig, train
+from playground.events import EndEvent, EpochEvent, StepEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=3, batch_size=16, train_limit=200, test_limit=100)
 

@@ -2,7 +2,9 @@
 8x8 digits, trained for real (one test each)."""
 
 from playground import datasets
-from playground.train import EndEvent, TrainConfig, train
+from playground.events import EndEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 
 def _final(config: TrainConfig) -> EndEvent:

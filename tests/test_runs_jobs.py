@@ -7,7 +7,8 @@ import pytest
 from playground import jobs
 from playground.home import runs_db_path
 from playground.runs import RunStore
-from playground.train import EndEvent, EpochEvent, StartEvent, StepEvent, TrainConfig
+from playground.events import EndEvent, EpochEvent, StartEvent, StepEvent
+from playground.config import TrainConfig
 
 
 def cfg(**kw) -> TrainConfig:

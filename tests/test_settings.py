@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground import augment, cli, datasets, jobs, optim, settings, specs
 from playground.errors import PlaygroundError
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 # A valid value for every setting, none at its default where the rules allow (nesterov needs SGD).
 EXAMPLES = dict(

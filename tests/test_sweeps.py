@@ -8,7 +8,9 @@ import pytest
 from playground import experiments, jobs, sweeps, tables
 from playground.errors import PlaygroundError
 from playground.sweeps import Member, Outcome, convergence, converged_epoch, flags, members, overfitting, parse_values, target_epoch
-from playground.train import StepEvent, TrainConfig, train
+from playground.events import StepEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200)
 

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from playground.errors import PlaygroundError
-from playground.train import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, StartEvent, StepEvent, TrainConfig, train
+from playground.events import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, StartEvent, StepEvent
+from playground.config import TrainConfig
+from playground.train import train
 
 
 def cfg(**kw) -> TrainConfig:

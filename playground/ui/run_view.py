@@ -11,7 +11,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.jobs import Job
 from playground.runs import Run
-from playground.train import GRAD_EVERY_STEP_UNTIL
+from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.ui import charts
 from playground.ui.history import runs_frame
 

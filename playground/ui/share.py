@@ -13,7 +13,7 @@ import streamlit as st
 from playground import datasets, settings, specs, sweeps
 from playground.augment import parse_augment
 from playground.errors import PlaygroundError
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 from playground.ui import state
 
 BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}

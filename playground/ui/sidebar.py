@@ -7,7 +7,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.home import playground_home
 from playground.ui import state
-from playground.train import resolve_device
+from playground.devices import resolve_device
 
 
 def render() -> str:

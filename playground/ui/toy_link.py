@@ -13,7 +13,7 @@ import streamlit as st
 
 from playground import blocks, settings, specs
 from playground.runs import Run
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 
 TOY_PAGE = "app_pages/toy.py"
 # What the Toy page's widgets offer (app_pages/toy.py)

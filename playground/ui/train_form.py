@@ -12,7 +12,7 @@ import torch
 
 from playground import augment, datasets, jobs, settings
 from playground.errors import PlaygroundError
-from playground.train import TrainConfig
+from playground.config import TrainConfig
 from playground.ui import state
 from playground.ui.data import toy_params
 

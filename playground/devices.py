@@ -1,0 +1,21 @@
+"""Which torch device a run trains on: auto picks CUDA, then Apple's MPS, then the CPU."""
+
+from __future__ import annotations
+
+import torch
+
+from playground.errors import PlaygroundError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise PlaygroundError("device = 'cuda' but no CUDA GPU is available here: use auto or cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise PlaygroundError("device = 'mps' but Apple's MPS is not available here: use auto or cpu")
+    return torch.device(name)
