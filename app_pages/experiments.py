@@ -1,6 +1,5 @@
 """Experiments page: sweep one setting over twin runs and compare them, tables filled in."""
 
-import math
 
 import streamlit as st
 
@@ -60,8 +59,7 @@ def _count(n: int, word: str) -> str:
 if twins:
     manager = jobs.manager()
     fresh = [m for m in twins if manager.store.find_reusable(m.config) is None]
-    n_train = base.train_limit or meta.train_size
-    steps = sum(math.ceil(n_train / m.config.batch_size) * m.config.epochs for m in fresh)
+    steps = sum(m.config.total_steps for m in fresh)
     st.caption(
         f"{_count(len(twins), 'run')}: {_count(len(values), 'value')} x {_count(int(n_seeds), 'seed')}; "
         f"{len(twins) - len(fresh)} already trained come from the cache; {steps:,} training steps to go."

@@ -10,6 +10,7 @@ from playground import datasets, settings, specs
 from playground.augment import parse_augment
 from playground.errors import PlaygroundError
 from playground.models import check_memory, check_size, preview_model
+from playground.sizes import SplitSizes, split_sizes, toy_train_count
 from playground.toy import ToyParams
 
 DEVICES = settings.DEVICES
@@ -73,18 +74,22 @@ class TrainConfig:
         for name, ok, allowed in rules:
             if not ok:
                 raise PlaygroundError(f"{name} = {getattr(self, name)!r} is not allowed: {name} must be {allowed}")
-        n = self.train_limit or (round(self.toy_points * self.toy_train_share) if meta.is_toy else meta.train_size)
-        n = min(n, meta.train_size) if not meta.is_toy else n
-        n_train = n - int(round(n * self.val_split))
-        if self.batch_size > n_train:
-            raise PlaygroundError(
-                f"batch_size = {self.batch_size} is larger than the {n_train:,} training {'points' if meta.is_toy else 'images'}: "
-                f"batch_size must be 1 to {n_train:,}"
-            )
+        self.sizes.check_batch(self.batch_size, "points" if meta.is_toy else "images")
 
     @property
     def toy_params(self) -> ToyParams:
         return ToyParams(self.toy_points, self.toy_noise, self.toy_train_share, self.toy_seed)
+
+    @property
+    def sizes(self) -> SplitSizes:
+        """The run's split sizes, from the dataset's metadata (no data loaded)."""
+        meta = datasets.info(self.dataset)
+        available = toy_train_count(self.toy_points, self.toy_train_share) if meta.is_toy else meta.train_size
+        return split_sizes(available, self.train_limit, self.val_split)
+
+    @property
+    def total_steps(self) -> int:
+        return self.sizes.steps_per_epoch(self.batch_size) * self.epochs
 
     def check_model(self) -> None:
         """Raise PlaygroundError if the spec does not fit this dataset's images, or the model or a

@@ -19,3 +19,8 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "mps" and not torch.backends.mps.is_available():
         raise PlaygroundError("device = 'mps' but Apple's MPS is not available here: use auto or cpu")
     return torch.device(name)
+
+
+def available_devices() -> list[str]:
+    """The device settings this machine can run: auto and cpu always, cuda and mps where present."""
+    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])

@@ -10,6 +10,7 @@ import torch
 
 from playground import settings
 from playground.errors import PlaygroundError
+from playground.sizes import toy_train_count
 
 TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")
 
@@ -57,5 +58,5 @@ def generate(kind: str, params: ToyParams) -> tuple[torch.Tensor, torch.Tensor, 
     x, y = _points(kind, params.points, params.noise, rng)
     order = rng.permutation(len(x))
     x, y = torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.int64)
-    n_train = int(round(params.train_share * len(x)))
+    n_train = toy_train_count(len(x), params.train_share)
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]

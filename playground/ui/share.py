@@ -29,7 +29,7 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
     elif s.name == "augment":
         value = parse_augment(value, datasets.info(values.get("dataset", datasets.default_dataset())).input_shape)
     elif s.name == "device":
-        from playground.ui.train_form import available_devices
+        from playground.devices import available_devices
 
         if value not in available_devices():
             raise PlaygroundError(f"device = {value!r} is not available on this machine: device must be one of {', '.join(available_devices())}")

@@ -8,17 +8,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import streamlit as st
-import torch
-
 from playground import augment, datasets, jobs, settings
 from playground.errors import PlaygroundError
 from playground.config import TrainConfig
+from playground.devices import available_devices
+from playground.sizes import toy_train_count
 from playground.ui import state
 from playground.ui.data import toy_params
-
-
-def available_devices() -> list[str]:
-    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
 
 
 def _help(s: settings.Setting) -> str:
@@ -103,7 +99,7 @@ def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Opt
     lr = setting_widget(c1, "lr", off)
     batch_size = setting_widget(c2, "batch_size", off)
     epochs = setting_widget(c1, "epochs", off)
-    size = meta.train_size if not meta.is_toy else int(toy_params().points * toy_params().train_share)
+    size = toy_train_count(toy_params().points, toy_params().train_share) if meta.is_toy else meta.train_size
     subset = setting_widget(c2, "train_limit", off, format_func=lambda n: f"all {size:,}" if n == 0 else f"first {n:,}",
                             help="Fewer images train faster: handy for a quick demo. The test set is always complete.")
     seed = setting_widget(c1, "seed", off, help="Fixes the initial weights and the batch order.")
