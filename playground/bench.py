@@ -207,7 +207,7 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
 
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
     if sweep:
-        from playground.grouped import bench_sweep
+        from playground.bench_sweep import bench_sweep
 
         result.sweep = bench_sweep(quick, progress, device)
     return result

@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from typing import Callable, Iterator, Optional
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from playground import datasets, specs
+from playground import datasets, loop
 from playground.augment import unit
+from playground.config import TrainConfig
+from playground.devices import resolve_device
+from playground.families import layer_kinds
+from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
 from playground.models import build_model
 from playground.optim import Loss
-from playground.events import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, Event, StartEvent, StepEvent
-from playground.config import TrainConfig
-from playground.train import make_splits
-from playground.devices import resolve_device
 
 FREE = ("lr", "momentum", "weight_decay", "seed", "device")  # may differ between members
 
@@ -50,49 +49,49 @@ def groupable(configs: list[TrainConfig]) -> Optional[str]:
         return "only plain SGD (momentum and weight decay allowed) without a schedule is grouped"
     if c.augment or c.early_stopping:
         return "augmentation and early stopping are trained one run after another"
-    try:
-        kinds = {layer.kind for layer in specs.parse(c.model)}
-    except Exception:  # a ResNet or other non-layer spec
+    kinds = layer_kinds(c.model)
+    if kinds is None:
         return "only layer-spec models are grouped"
     if kinds & {"bn", "drop"}:
         return "batch norm and dropout are trained one run after another"
     return None
 
 
-def train_group(
-    configs: list[TrainConfig],
-    data: Optional[datasets.Dataset] = None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> Iterator[tuple[int, Event]]:
-    """Train every config together; yields (member index, event), each member's events in the
-    same order and with the same values as train(config) would give."""
-    M, c0 = len(configs), configs[0]
-    meta = datasets.info(c0.dataset)
-    ds = data or datasets.load(c0.dataset, toy_params=c0.toy_params if meta.is_toy else None)
-    device = resolve_device(c0.device)
-    sp = make_splits(c0, ds, device)
-    x_train, y_train, x_test, y_test, x_val, y_val = sp.x_train, sp.y_train, sp.x_test, sp.y_test, sp.x_val, sp.y_val
-    c0.check_model()
+class _Group:
+    """The members' models stacked into one batched model, with each member's SGD state."""
 
-    models = []
-    for c in configs:  # the same initial weights as the twin trained alone
-        torch.manual_seed(c.seed)
-        models.append(build_model(c.model, meta.input_shape, meta.num_classes).to(device))
-    params, buffers = stack_module_state(models)
-    base = copy.deepcopy(models[0]).to("meta")
-    names = list(params)
-    n_params = sum(p[0].numel() for p in params.values())
-    loss_fn = Loss(c0.loss, meta.num_classes, c0.label_smoothing)
+    def __init__(self, configs: list[TrainConfig], data: Optional[datasets.Dataset]):
+        c0, M = configs[0], len(configs)
+        meta = datasets.info(c0.dataset)
+        self.configs, self.M, self.device = configs, M, resolve_device(c0.device)
+        self.splits = loop.make_splits(c0, loop.load_data(c0, data), self.device)
+        c0.check_model()
+        self.models = []
+        for c in configs:  # the same initial weights as the twin trained alone
+            torch.manual_seed(c.seed)
+            self.models.append(build_model(c.model, meta.input_shape, meta.num_classes).to(self.device))
+        self.params, self.buffers = stack_module_state(self.models)
+        self.names = list(self.params)
+        self.n_params = sum(p[0].numel() for p in self.params.values())
+        self.loss_fn = Loss(c0.loss, meta.num_classes, c0.label_smoothing)
+        self.transposed: set[str] = set()
+        self.batched, self.shared = self._mlp_forward() if self._is_mlp() else self._vmap_forward()
+        self.orders = [torch.Generator().manual_seed(c.seed) for c in configs]
+        self.alive = [True] * M  # members still training (a diverged member stops; the others go on)
+        self.sgd = _SGD(configs, self.params, self.names, self.device)
 
-    mlp = all(isinstance(m, (nn.Flatten, nn.Linear)) or not list(m.parameters()) for m in models[0])
-    transposed: set[str] = set()
-    if mlp:  # Linear layers as batched matrix products: the fast path for the small models grouping is for
-        layers = list(models[0])
-        for i, module in enumerate(layers):  # weights kept as [M, in, out]: contiguous gradients, no copies
+    def _is_mlp(self) -> bool:
+        return all(isinstance(m, (nn.Flatten, nn.Linear)) or not list(m.parameters()) for m in self.models[0])
+
+    def _mlp_forward(self):
+        """Linear layers as batched matrix products: the fast path for the small models grouping is
+        for. Weights kept as [M, in, out]: contiguous gradients, no copies."""
+        layers, M = list(self.models[0]), self.M
+        for i, module in enumerate(layers):
             if isinstance(module, nn.Linear):
                 k = f"{i}.weight"
-                params[k] = params[k].detach().transpose(1, 2).contiguous().requires_grad_()
-                transposed.add(k)
+                self.params[k] = self.params[k].detach().transpose(1, 2).contiguous().requires_grad_()
+                self.transposed.add(k)
 
         def batched(p, b, x):  # x [M, B, ...] -> logits [M, B, classes]
             for i, module in enumerate(layers):
@@ -104,193 +103,161 @@ def train_group(
                     x = module(x)
             return x
 
-        def shared(p, b, x):
-            return batched(p, b, x.unsqueeze(0).expand(M, *x.shape))
-    else:
+        return batched, lambda p, b, x: batched(p, b, x.unsqueeze(0).expand(M, *x.shape))
+
+    def _vmap_forward(self):
+        base = copy.deepcopy(self.models[0]).to("meta")
+
         def forward(p, b, x):
             return functional_call(base, (p, b), (x,))
 
-        batched = vmap(forward, in_dims=(0, 0, 0))
-        shared = vmap(forward, in_dims=(0, 0, None))  # the same inputs for every member (evaluation)
-    plain = all(c.momentum == 0 and c.weight_decay == 0 for c in configs)
+        return vmap(forward, in_dims=(0, 0, 0)), vmap(forward, in_dims=(0, 0, None))  # shared: the same inputs for every member
 
-    def shape(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return v.view(-1, *([1] * (like.ndim - 1)))
+    def backward(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple]:
+        """Forward and backward on each member's training examples idx [M, B]: (losses [M],
+        logits [M, B, classes], labels [M, B], gradients); no weight has changed yet."""
+        sp = self.splits
+        xb, yb = unit(sp.x_train[idx]), sp.y_train[idx]
+        xb = sp.normalize(xb.flatten(0, 1)).view(xb.shape)
+        logits = self.batched(self.params, self.buffers, xb)
+        losses = self.loss_fn(logits.flatten(0, 1), yb.flatten(), reduction="none").view(self.M, -1).mean(1)
+        # a diverged member's loss is masked out (where, not a product: its NaN must not spread)
+        objective = losses.sum() if all(self.alive) else torch.where(self.sgd.live, losses, 0.0).sum()
+        return losses, logits, yb, torch.autograd.grad(objective, [self.params[k] for k in self.names])
 
-    # Per-member factors, shaped once to broadcast over each parameter: one kernel per parameter per
-    # step for the update, and no device-to-host reads except the step's losses.
-    lr = torch.tensor([c.lr for c in configs], device=device)
-    alive = [True] * M  # members still training (a diverged member stops; the others go on)
-    step_size: dict[str, torch.Tensor] = {}  # -lr, or 0 for a diverged member
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's logits [M, B, classes] for the same stored inputs x."""
+        return self.shared(self.params, self.buffers, self.splits.prep(x))
 
-    def set_step_sizes() -> torch.Tensor:
-        """Step sizes from alive; returns the mask of members still training."""
-        live = torch.tensor(alive, device=device)
-        for k in names:
-            step_size[k] = shape(torch.where(live, -lr, 0.0), params[k])
-        return live
+    def end(self, m: int) -> None:
+        """Member m diverged: its weights stay as they are from now on."""
+        self.alive[m] = False
+        self.sgd.freeze(self.alive)
 
-    live_mask = set_step_sizes()
-    momentum = {k: shape(torch.tensor([c.momentum for c in configs], device=device), params[k]) for k in names}
-    uses_momentum = {k: v > 0 for k, v in momentum.items()}
-    decay = {k: shape(torch.tensor([c.weight_decay for c in configs], device=device), params[k]) for k in names}
-    velocity: dict[str, Optional[torch.Tensor]] = {k: None for k in names}
-    orders = [torch.Generator().manual_seed(c.seed) for c in configs]
-    last: list[dict] = [{} for _ in configs]
+    def model(self, m: int) -> nn.Module:
+        """Member m's trained weights, back in its own module."""
+        with torch.no_grad():
+            for name, p in self.models[m].named_parameters():
+                p.copy_(self.params[name][m].T if name in self.transposed else self.params[name][m])
+        return self.models[m]
 
-    steps_per_epoch = math.ceil(len(x_train) / c0.batch_size)
-    for m in range(M):
-        yield m, StartEvent(n_params, str(device), steps_per_epoch, steps_per_epoch * c0.epochs, len(x_train), len(x_test))
+    def predictor(self, m: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Member m's class probabilities for stored inputs, as train's EpochEvent.predict gives them."""
+
+        @torch.no_grad()
+        def predict(x: torch.Tensor) -> torch.Tensor:
+            return self.logits(x.to(self.device))[m].softmax(dim=1).cpu()
+
+        return predict
+
+
+class _SGD:
+    """torch.optim.SGD (momentum, weight decay), member by member, for stacked parameters: per-member
+    factors shaped once to broadcast over each parameter, one kernel per parameter per step, and no
+    device-to-host reads."""
+
+    def __init__(self, configs: list[TrainConfig], params: dict[str, torch.Tensor], names: list[str], device: torch.device):
+        self.params, self.names, self.device = params, names, device
+        self.lr = torch.tensor([c.lr for c in configs], device=device)
+        self.plain = all(c.momentum == 0 and c.weight_decay == 0 for c in configs)
+        self.momentum = {k: self._shape(torch.tensor([c.momentum for c in configs], device=device), k) for k in names}
+        self.uses_momentum = {k: v > 0 for k, v in self.momentum.items()}
+        self.decay = {k: self._shape(torch.tensor([c.weight_decay for c in configs], device=device), k) for k in names}
+        self.velocity: dict[str, Optional[torch.Tensor]] = {k: None for k in names}
+        self.freeze([True] * len(configs))
+
+    def _shape(self, v: torch.Tensor, k: str) -> torch.Tensor:
+        return v.view(-1, *([1] * (self.params[k].ndim - 1)))
+
+    def freeze(self, alive: list[bool]) -> None:
+        """Step sizes -lr for members still training, 0 for the others."""
+        self.live = torch.tensor(alive, device=self.device)
+        self.step_size = {k: self._shape(torch.where(self.live, -self.lr, 0.0), k) for k in self.names}
 
     @torch.no_grad()
-    def evaluate(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        loss_sum = torch.zeros(M, device=device)
-        correct = torch.zeros(M, device=device)
-        for i in range(0, len(x), 1000):
-            logits = shared(params, buffers, sp.prep(x[i : i + 1000]))
-            yb = y[i : i + 1000]
-            loss_sum += loss_fn(logits.flatten(0, 1), yb.repeat(M), reduction="none").view(M, -1).sum(1)
-            correct += (logits.argmax(2) == yb).sum(1)
-        n = max(len(x), 1)
-        return loss_sum / n, correct / n
-
-    step = 0
-    for epoch in range(1, c0.epochs + 1):
-        t0 = time.perf_counter()
-        perms = torch.stack([torch.randperm(len(x_train), generator=g) for g in orders]).to(device)
-        loss_sum = torch.zeros(M, device=device)
-        correct = torch.zeros(M, device=device)
-        for i in range(0, len(x_train), c0.batch_size):
-            if should_stop():
-                for m in range(M):
-                    if alive[m]:
-                        yield m, EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", last[m], _unstack(models[m], params, m, transposed))
-                return
-            idx = perms[:, i : i + c0.batch_size]  # [M, B]
-            xb, yb = unit(x_train[idx]), y_train[idx]
-            xb = sp.normalize(xb.flatten(0, 1)).view(xb.shape)
-            logits = batched(params, buffers, xb)  # [M, B, classes]
-            losses = loss_fn(logits.flatten(0, 1), yb.flatten(), reduction="none").view(M, -1).mean(1)
-            # a diverged member's loss is masked out (where, not a product: its NaN must not spread)
-            objective = losses.sum() if all(alive) else torch.where(live_mask, losses, 0.0).sum()
-            grads = torch.autograd.grad(objective, [params[k] for k in names])
-            step += 1
-            values = losses.detach().tolist()
-            stats = step <= GRAD_EVERY_STEP_UNTIL or step % 10 == 0
-            if stats:  # [2, M]: sums of dL/dw and of |dL/dw| per member, read back once
-                g_stats = torch.stack([
-                    sum(g.sum(dim=tuple(range(1, g.ndim))) for g in grads), sum(g.abs().sum(dim=tuple(range(1, g.ndim))) for g in grads),
-                ]).div_(n_params).tolist()
-            with torch.no_grad():
-                for k, g in zip(names, grads):  # torch.optim.SGD, member by member
-                    p = params[k]
-                    if plain:
-                        p.addcmul_(step_size[k], g)
-                        continue
-                    d_p = torch.addcmul(g, decay[k], p)
-                    if velocity[k] is None:
-                        velocity[k] = d_p.clone()
-                    else:
-                        velocity[k].mul_(momentum[k]).add_(d_p)
-                    p.addcmul_(step_size[k], torch.where(uses_momentum[k], velocity[k], d_p))
-                correct += (logits.argmax(2) == yb).sum(1)
-                loss_sum += losses.detach() * yb.shape[1]
-            for m in range(M):
-                if not alive[m]:
-                    continue
-                event = StepEvent(step, epoch, values[m])
-                if not math.isfinite(values[m]):
-                    alive[m] = False
-                    live_mask = set_step_sizes()
-                    yield m, event
-                    yield m, EndEvent(
-                        "diverged",
-                        f"the loss became {values[m]} at step {step} (epoch {epoch}): the run diverged. "
-                        f"The learning rate {configs[m].lr:g} is probably too high; try {configs[m].lr / 10:g}.",
-                        last[m],
-                    )
-                    continue
-                if stats:
-                    event.grad_mean, event.grad_abs_mean = g_stats[0][m], g_stats[1][m]
-                yield m, event
-        test_loss, test_acc = evaluate(x_test, y_test)
-        val_loss, val_acc = evaluate(x_val, y_val) if len(x_val) else (None, None)
-        seconds = time.perf_counter() - t0
-        for m in range(M):
-            if not alive[m]:
+    def step(self, grads: tuple) -> None:
+        for k, g in zip(self.names, grads):
+            p = self.params[k]
+            if self.plain:
+                p.addcmul_(self.step_size[k], g)
                 continue
-            e = EpochEvent(
-                epoch, loss_sum[m].item() / len(x_train), correct[m].item() / len(x_train), test_loss[m].item(), test_acc[m].item(), seconds,
-                configs[m].lr, None if val_loss is None else val_loss[m].item(), None if val_acc is None else val_acc[m].item(),
-            )
-            last[m] = {k: getattr(e, k) for k in ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "val_loss", "val_accuracy") if getattr(e, k) is not None}
-            yield m, e
-    extra = {"normalization": sp.normalize.describe(), "validation_size": len(x_val), "grouped_with": M}
+            d_p = torch.addcmul(g, self.decay[k], p)
+            if self.velocity[k] is None:
+                self.velocity[k] = d_p.clone()
+            else:
+                self.velocity[k].mul_(self.momentum[k]).add_(d_p)
+            p.addcmul_(self.step_size[k], torch.where(self.uses_momentum[k], self.velocity[k], d_p))
+
+
+def train_group(
+    configs: list[TrainConfig],
+    data: Optional[datasets.Dataset] = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[tuple[int, Event]]:
+    """Train every config together; yields (member index, event), each member's events in the
+    same order and with the same values as train(config) would give."""
+    g = _Group(configs, data)
+    c0, M = configs[0], g.M
     for m in range(M):
-        if alive[m]:
-            yield m, EndEvent("completed", f"trained {c0.epochs} epoch(s) (in a group of {M} twins)", last[m] | extra, _unstack(models[m], params, m, transposed))
+        yield m, loop.start_event(c0, g.splits, g.n_params, g.device)
+    extra, last, step = g.splits.extra(), [{} for _ in configs], 0
+    for epoch in range(1, c0.epochs + 1):
+        clock, tally = loop.Clock(), loop.Tally(g.device, M)
+        step, stop = yield from _epoch(g, epoch, step, tally, should_stop, [d | extra for d in last])
+        if stop:
+            for m in range(M):
+                if g.alive[m]:
+                    yield m, loop.stopped(step, epoch, last[m] | extra, g.model(m))
+            return
+        yield from _epoch_events(g, epoch, tally, clock, last, extra)
+    for m in range(M):
+        if g.alive[m]:
+            yield m, loop.completed(c0.epochs, last[m] | extra | {"grouped_with": M}, g.model(m), group=M)
 
 
-def _unstack(model: nn.Module, params: dict[str, torch.Tensor], m: int, transposed: set[str]) -> nn.Module:
-    """Member m's trained weights, back in its own module."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            p.copy_(params[name][m].T if name in transposed else params[name][m])
-    return model
+def _epoch(g: _Group, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: list[dict]):
+    """One epoch's steps for every member still training, yielding (member, event); returns (the
+    last step, whether the user stopped the group)."""
+    order = loop.epoch_order(len(g.splits.x_train), g.orders, g.device)
+    for idx in loop.batches(order, g.configs[0].batch_size):  # idx [M, B]
+        if should_stop():
+            return step, True
+        losses, logits, yb, grads = g.backward(idx)
+        step += 1
+        values = losses.detach().tolist()
+        stats = loop.grad_stats(grads, g.n_params, members=True).tolist() if has_grad_stats(step) else None
+        g.sgd.step(grads)
+        tally.add(losses, logits, yb)
+        for m in range(g.M):
+            if not g.alive[m]:
+                continue
+            event = StepEvent(step, epoch, values[m])
+            if not math.isfinite(values[m]):
+                g.end(m)
+                yield m, event
+                yield m, loop.diverged_at_step(values[m], step, epoch, g.configs[m].lr, last[m])
+                continue
+            if stats is not None:
+                event.grad_mean, event.grad_abs_mean = stats[0][m], stats[1][m]
+            yield m, event
+    return step, False
 
 
-def bench_sweep(quick: bool, progress: Callable[[str], None] = lambda s: None, device: str = "cpu") -> dict:
-    """A 4-value lr sweep, one run after another against grouped, on three models."""
-    from playground.train import train
-
-    cases = [
-        ("fc64 relu on digits", TrainConfig(dataset="digits", model="fc64 relu", epochs=3 if quick else 10, batch_size=32, device=device)),
-        ("toy MLP on circles", TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", epochs=10 if quick else 40, batch_size=16, device=device)),
-        ("quickstart MLP on Fashion-MNIST", TrainConfig(model="fc512 relu fc512 relu", epochs=1, batch_size=64, train_limit=10_000 if quick else 0, device=device)),
-    ]
-    lrs = [1.0, 0.1, 0.01, 0.001]
-    rows = []
-    for name, base in cases:
-        configs = [base.__class__(**{**base.to_dict(), "lr": lr}) for lr in lrs]
-        progress(f"sweep: {name}")
-        list(train(configs[0]))  # warm-up: data loaded, caches filled
-        # Two rounds, interleaved (one after another, one run, grouped; then again), keeping each
-        # one's faster time: this machine's speed drifts by tens of percent from second to second.
-        sequential = one = grouped = float("inf")
-        for round_ in range(2):
-            t0 = time.perf_counter()
-            runs = [list(train(c)) for c in configs]
-            sequential = min(sequential, time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            list(train(configs[1]))
-            one = min(one, time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            events = list(train_group(configs))
-            grouped = min(grouped, time.perf_counter() - t0)
-            if round_ == 0:
-                solo_runs, group_events = runs, events
-        solo = [[e.loss for e in run if isinstance(e, StepEvent)] for run in solo_runs]
-        solo_acc = [run[-1].final.get("test_accuracy") for run in solo_runs]
-        together: list[list[float]] = [[] for _ in configs]
-        group_acc: list = [None] * len(configs)
-        for m, e in group_events:
-            if isinstance(e, StepEvent):
-                together[m].append(e.loss)
-            elif isinstance(e, EndEvent):
-                group_acc[m] = e.final.get("test_accuracy")
-        # Rounding differs (batched products sum in another order); a chaotic run (lr 1 on the quickstart
-        # MLP bounces between 10% and 30%) amplifies it step after step. So: per member.
-        members = []
-        for lr, s_, t_, a, b, run in zip(lrs, solo, together, solo_acc, group_acc, solo_runs):
-            rel = max((abs(x - y) / max(abs(y), 1e-3) for x, y in zip(s_[:100], t_[:100])), default=0.0)
-            members.append({"lr": lr, "solo_status": run[-1].status, "max_loss_difference_first_100_steps": rel,
-                            "test_accuracy_difference": None if a is None or b is None else abs(a - b)})
-        calm = [m for m in members if m["lr"] <= 0.1 and m["solo_status"] == "completed"]
-        diff = max((m["max_loss_difference_first_100_steps"] for m in calm), default=0.0)
-        acc_diff = max((m["test_accuracy_difference"] or 0.0 for m in calm), default=0.0)
-        rows.append({
-            "name": name, "members": len(configs), "one_run_seconds": one, "sequential_seconds": sequential, "grouped_seconds": grouped,
-            "grouped_over_one_run": grouped / one, "grouped_over_sequential": grouped / sequential,
-            "max_loss_difference_first_100_steps": diff, "max_test_accuracy_difference": acc_diff, "per_member": members,
-        })
-    return {"lrs": lrs, "rows": rows}
+def _epoch_events(g: _Group, epoch: int, tally: loop.Tally, clock: loop.Clock, last: list[dict], extra: dict):
+    """Evaluate every member; yield (member, EpochEvent) and end the members whose test loss is no
+    longer finite. Updates last in place."""
+    sp = g.splits
+    test_loss, test_acc = (v.tolist() for v in loop.evaluate(g.logits, sp.x_test, sp.y_test, g.loss_fn))
+    val_loss, val_acc = (v.tolist() for v in loop.evaluate(g.logits, sp.x_val, sp.y_val, g.loss_fn)) if len(sp.x_val) else ([None] * g.M,) * 2
+    train_loss, train_acc = (v.tolist() for v in tally.means())
+    seconds = clock.seconds()
+    for m in range(g.M):
+        if not g.alive[m]:
+            continue
+        e = EpochEvent(epoch, train_loss[m], train_acc[m], test_loss[m], test_acc[m], seconds, g.configs[m].lr, val_loss[m], val_acc[m], g.predictor(m))
+        last[m] = loop.metrics(e)
+        yield m, e
+        end = loop.diverged_on_test(e.test_loss, epoch, last[m] | extra)
+        if end is not None:
+            g.end(m)
+            yield m, end

@@ -21,7 +21,7 @@ from playground.errors import PlaygroundError
 from playground.home import weights_path
 from playground.models import build_model
 from playground.runs import Run
-from playground.train import Splits, make_splits
+from playground.loop import Splits, make_splits
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_PIXELS = 4096 * 4096
@@ -141,7 +141,7 @@ def first_layer(model: nn.Module, input_shape: tuple[int, ...], limit: int = 64)
                 break
             w = m.weight[:limit].reshape(-1, *input_shape)
             return f"the weights of the first {min(limit, m.out_features)} of {m.out_features} units, each shaped like the input image", to_uint8_images(w)
-    raise PlaygroundError("this model's first layer cannot be drawn as images (toy points, or ResNet-18's resized input)")
+    raise PlaygroundError("this model's first layer cannot be drawn as images (toy points, or a first fc layer that sees a pooled image, not the input)")
 
 
 @torch.no_grad()

@@ -1,4 +1,4 @@
-"""TrainConfig and the training loop, written as a generator of events.
+"""The training loop of one model, written as a generator of events.
 
 The loop follows pytorch/examples mnist/main.py (explicit train()/eval(), no_grad evaluation,
 device passed in) but batches by slicing a shuffled index into the whole dataset tensor instead
@@ -7,21 +7,17 @@ of a per-sample DataLoader. It yields events and never prints; callers store or 
 
 from __future__ import annotations
 
-import copy
 import math
-import time
-from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
 
 import torch
 from torch import nn
 
-from playground import datasets
-from playground.augment import Augmenter, Normalizer, unit
+from playground import datasets, loop
+from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
-from playground.errors import PlaygroundError
-from playground.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent, has_grad_stats
+from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
 from playground.models import build_model, eval_batch_size
 from playground.optim import Loss, make_optimizer, make_scheduler
 
@@ -46,67 +42,60 @@ def warm_up(device: str = "auto") -> None:
                 pass
 
 
-@torch.no_grad()
+class _Run:
+    """One model with its data, optimizer and schedule, on its device: what the loop steps."""
+
+    def __init__(self, config: TrainConfig, data: Optional[datasets.Dataset]):
+        meta = datasets.info(config.dataset)
+        self.config, self.device = config, resolve_device(config.device)
+        self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
+        config.check_model()  # shapes and size, before any weight is allocated
+        self.eval_batch = eval_batch_size(config.model, meta.input_shape, meta.num_classes)
+        self.augment = Augmenter(config.augment, torch.Generator(device=self.device).manual_seed(config.seed + 1))
+        torch.manual_seed(config.seed)  # initial weights (and dropout masks)
+        self.order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model
+        self.model = build_model(config.model, meta.input_shape, meta.num_classes).to(self.device)
+        self.channels_last = CHANNELS_LAST and self.device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in self.model.modules())
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.n_params = sum(p.numel() for p in self.params)
+        self.optimizer = make_optimizer(self.params, config)
+        self.scheduler = make_scheduler(self.optimizer, config)
+        self.loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
+
+    def prep(self, x: torch.Tensor, training: bool = False) -> torch.Tensor:
+        """Stored inputs -> the model's input (augmented in training)."""
+        u = unit(x)
+        out = self.splits.normalize(self.augment(u) if training and self.augment else u)
+        return out.contiguous(memory_format=torch.channels_last) if self.channels_last else out
+
+    def backward(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Forward and backward on the training examples idx: (loss, logits, labels); the
+        optimizer has not stepped yet."""
+        sp = self.splits
+        xb, yb = self.prep(sp.x_train[idx], training=True), sp.y_train[idx]
+        logits = self.model(xb)
+        loss = self.loss_fn(logits, yb)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        return loss, logits, yb
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        return evaluate(self.model, x, y, self.prep, self.loss_fn, self.eval_batch)
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Class probabilities of the model as it is now, for stored inputs x (on the CPU)."""
+        self.model.eval()
+        return self.model(self.prep(x.to(self.device))).softmax(dim=1).cpu()
+
+
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable, loss_fn: Loss, batch_size: int = 1000) -> tuple[float, float]:
     """(mean loss, accuracy) of model on stored inputs x (prepared by prep) and labels y."""
     model.eval()
-    loss_sum, correct = 0.0, 0
-    for i in range(0, len(x), batch_size):
-        logits = model(prep(x[i : i + batch_size]))
-        yb = y[i : i + batch_size]
-        loss_sum += loss_fn(logits, yb, reduction="sum").item()
-        correct += (logits.argmax(1) == yb).sum().item()
-    n = max(len(x), 1)
-    return loss_sum / n, correct / n
-
-
-def _grad_stats(params: list[torch.Tensor], n: int) -> tuple[float, float]:
-    total = torch.stack([p.grad.sum() for p in params]).sum()
-    total_abs = torch.stack([p.grad.abs().sum() for p in params]).sum()
-    return total.item() / n, total_abs.item() / n
-
-
-def split_validation(n: int, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train indices, validation indices) of n training examples, both sorted."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_val = int(round(n * share))
-    return perm[n_val:].sort().values, perm[:n_val].sort().values
-
-
-@dataclass
-class Splits:
-    """A run's data on its device: the training split (without its validation images), the
-    validation split, the test set, and the normalisation fitted on the training split."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    normalize: Normalizer
-
-    def prep(self, x: torch.Tensor) -> torch.Tensor:
-        """Stored inputs -> what the model sees at evaluation (no augmentation)."""
-        return self.normalize(unit(x))
-
-
-def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device) -> Splits:
-    """The same splits and statistics for a config every time (training, results views)."""
-    n_train = config.train_limit or len(ds.x_train)
-    n_test = config.test_limit or len(ds.x_test)
-    x_all, y_all = ds.x_train[:n_train], ds.y_train[:n_train]
-    train_idx, val_idx = split_validation(len(x_all), config.val_split, config.val_seed)
-    x_train = x_all[train_idx].to(device)
-    return Splits(
-        x_train, y_all[train_idx].to(device), x_all[val_idx].to(device), y_all[val_idx].to(device),
-        ds.x_test[:n_test].to(device), ds.y_test[:n_test].to(device), Normalizer.fit(config.normalize, x_train),
-    )
-
-
-def _metrics(e: "EpochEvent") -> dict:
-    keys = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "val_loss", "val_accuracy")
-    return {k: getattr(e, k) for k in keys if getattr(e, k) is not None}
+    loss, accuracy = loop.evaluate(lambda xb: model(prep(xb)), x, y, loss_fn, batch_size)
+    return loss.item(), accuracy.item()
 
 
 def train(
@@ -115,113 +104,58 @@ def train(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     """Train config's model, yielding StartEvent, StepEvents, EpochEvents and one EndEvent."""
-    meta = datasets.info(config.dataset)
-    ds = data or datasets.load(config.dataset, toy_params=config.toy_params if meta.is_toy else None)
-    device = resolve_device(config.device)
-    sp = make_splits(config, ds, device)
-    x_train, y_train, x_val, y_val, x_test, y_test = sp.x_train, sp.y_train, sp.x_val, sp.y_val, sp.x_test, sp.y_test
-    if config.batch_size > len(x_train):
-        raise PlaygroundError(
-            f"batch_size = {config.batch_size} is larger than the {len(x_train)} training images: "
-            f"batch_size must be 1 to {len(x_train)}"
-        )
-
-    config.check_model()  # shapes and size, before any weight is allocated
-    eval_batch = eval_batch_size(config.model, meta.input_shape, meta.num_classes)
-    normalize = sp.normalize
-    augment = Augmenter(config.augment, torch.Generator(device=device).manual_seed(config.seed + 1))
-
-    torch.manual_seed(config.seed)  # initial weights (and dropout masks)
-    order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model
-    model = build_model(config.model, meta.input_shape, meta.num_classes).to(device)
-    channels_last = CHANNELS_LAST and device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in model.modules())
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-
-    def prep(x: torch.Tensor, training: bool = False) -> torch.Tensor:
-        u = unit(x)
-        out = normalize(augment(u) if training and augment else u)
-        return out.contiguous(memory_format=torch.channels_last) if channels_last else out
-
-    params = [p for p in model.parameters() if p.requires_grad]
-    n_params = sum(p.numel() for p in params)
-    optimizer = make_optimizer(params, config)
-    scheduler = make_scheduler(optimizer, config)
-    loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
-
-    @torch.no_grad()
-    def predict(x: torch.Tensor) -> torch.Tensor:
-        model.eval()
-        return model(prep(x.to(device))).softmax(dim=1).cpu()
-
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    yield StartEvent(n_params, str(device), steps_per_epoch, steps_per_epoch * config.epochs, len(x_train), len(x_test))
-
-    step, last = 0, None
-    best: Optional[tuple[float, dict, dict]] = None  # (val loss, metrics, weights) of the best epoch
-    waited = 0
-    extra = {"normalization": normalize.describe(), "validation_size": len(x_val)}
+    run = _Run(config, data)
+    yield loop.start_event(config, run.splits, run.n_params, run.device)
+    early = loop.EarlyStopping(config.early_stopping) if config.early_stopping and len(run.splits.x_val) else None
+    extra, last, step = run.splits.extra(), {}, 0
     for epoch in range(1, config.epochs + 1):
-        t0 = time.perf_counter()
-        lr_now = optimizer.param_groups[0]["lr"]
-        model.train()
-        perm = torch.randperm(len(x_train), generator=order).to(device)
-        loss_sum, correct = 0.0, 0
-        for i in range(0, len(x_train), config.batch_size):
-            if should_stop():
-                yield EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", (last or {}) | extra, model)
-                return
-            idx = perm[i : i + config.batch_size]
-            xb, yb = prep(x_train[idx], training=True), y_train[idx]
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            step += 1
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                yield StepEvent(step, epoch, loss_value)
-                yield EndEvent(
-                    "diverged",
-                    f"the loss became {loss_value} at step {step} (epoch {epoch}): the run diverged. "
-                    f"The learning rate {config.lr:g} is probably too high; try {config.lr / 10:g}.",
-                    (last or {}) | extra,
-                )
-                return
-            event = StepEvent(step, epoch, loss_value)
-            if has_grad_stats(step):
-                event.grad_mean, event.grad_abs_mean = _grad_stats(params, n_params)
-            optimizer.step()
-            loss_sum += loss_value * len(yb)
-            correct += (logits.argmax(1) == yb).sum().item()
-            yield event
-        test_loss, test_accuracy = evaluate(model, x_test, y_test, prep, loss_fn, eval_batch)
-        val_loss, val_accuracy = evaluate(model, x_val, y_val, prep, loss_fn, eval_batch) if len(x_val) else (None, None)
-        e = EpochEvent(epoch, loss_sum / len(x_train), correct / len(x_train), test_loss, test_accuracy, time.perf_counter() - t0, lr_now, val_loss, val_accuracy, predict)
-        last = _metrics(e)
-        yield e
-        if scheduler is not None:
-            scheduler.step()
-        if not math.isfinite(test_loss):
-            yield EndEvent("diverged", f"the test loss became {test_loss} after epoch {epoch}: the run diverged; lower the learning rate.", last | extra)
+        clock, lr_now = loop.Clock(), run.optimizer.param_groups[0]["lr"]
+        tally = loop.Tally(run.device)
+        step, end = yield from _epoch(run, epoch, step, tally, should_stop, last | extra)
+        if end is not None:
+            yield end
             return
-        if config.early_stopping and val_loss is not None:
-            if best is None or val_loss < best[0]:
-                best, waited = (val_loss, last, copy.deepcopy(model.state_dict())), 0
-            else:
-                waited += 1
-            if waited >= config.early_stopping:
-                model.load_state_dict(best[2])
-                yield EndEvent(
-                    "completed",
-                    f"early stopping after epoch {epoch}: the validation loss had not improved for {waited} epoch(s); "
-                    f"restored the best weights, from epoch {best[1]['epoch']}",
-                    best[1] | extra | {"best_epoch": best[1]["epoch"], "stopped_at": epoch},
-                    model,
-                )
-                return
-    if best is not None:  # early stopping on, never triggered: still report (and keep) the best epoch
-        model.load_state_dict(best[2])
-        yield EndEvent("completed", f"trained {config.epochs} epoch(s); the best validation loss was at epoch {best[1]['epoch']}", best[1] | extra | {"best_epoch": best[1]["epoch"]}, model)
-        return
-    yield EndEvent("completed", f"trained {config.epochs} epoch(s)", (last or {}) | extra, model)
+        e = _epoch_event(run, epoch, tally, clock, lr_now)
+        last = loop.metrics(e)
+        yield e
+        if run.scheduler is not None:
+            run.scheduler.step()
+        end = loop.diverged_on_test(e.test_loss, epoch, last | extra)
+        if end is None and early is not None:
+            end = early.update(e.val_loss, last, run.model, extra)
+        if end is not None:
+            yield end
+            return
+    yield early.finish(config.epochs, run.model, extra) if early is not None else loop.completed(config.epochs, last | extra, run.model)
+
+
+def _epoch(run: _Run, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: dict):
+    """One epoch's steps, yielding their StepEvents; returns (the last step, the run's EndEvent if
+    it ended during the epoch, else None)."""
+    run.model.train()
+    order = loop.epoch_order(len(run.splits.x_train), [run.order], run.device)[0]
+    for idx in loop.batches(order, run.config.batch_size):
+        if should_stop():
+            return step, loop.stopped(step, epoch, last, run.model)
+        loss, logits, yb = run.backward(idx)
+        step += 1
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            yield StepEvent(step, epoch, loss_value)
+            return step, loop.diverged_at_step(loss_value, step, epoch, run.config.lr, last)
+        event = StepEvent(step, epoch, loss_value)
+        if has_grad_stats(step):
+            event.grad_mean, event.grad_abs_mean = loop.grad_stats([p.grad for p in run.params], run.n_params).tolist()
+        run.optimizer.step()
+        tally.add(loss, logits, yb)
+        yield event
+    return step, None
+
+
+def _epoch_event(run: _Run, epoch: int, tally: loop.Tally, clock: loop.Clock, lr_now: float) -> EpochEvent:
+    """Evaluate on the test and validation splits; the epoch's event."""
+    sp = run.splits
+    test_loss, test_accuracy = run.evaluate(sp.x_test, sp.y_test)
+    val_loss, val_accuracy = run.evaluate(sp.x_val, sp.y_val) if len(sp.x_val) else (None, None)
+    train_loss, train_accuracy = (v.item() for v in tally.means())
+    return EpochEvent(epoch, train_loss, train_accuracy, test_loss, test_accuracy, clock.seconds(), lr_now, val_loss, val_accuracy, run.predict)

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -36,36 +37,34 @@ def test_an_unwritable_home_is_one_clear_line(subprocess_env, tmp_path):
     assert r.returncode == 2 and "set PLAYGROUND_HOME to a writable folder" in r.stderr
 
 
-def test_a_full_disk_fails_the_run_with_a_message(tiny_home, monkeypatch):
+def test_a_disk_that_fills_up_during_step_writes_fails_the_run(tiny_home, monkeypatch):
+    """A real SQLite 'database or disk is full' (the store may not grow past its size when the run
+    started) while the loop writes its steps: the run ends 'failed' with the store's message, in the
+    store and for whoever waits on it, with its curve up to the failure; not 'running' for ever."""
     monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")  # the patch below lives in this process
-    store = jobs.manager().store
-    original = RunStore.add_epoch
+    connect, start = RunStore._connect, RunStore.start
+    limit = {}
 
-    def full(self, run_id, event):
-        raise PlaygroundError(f"the run store {self.path} cannot be written (database or disk is full): free some disk space or check its permissions")
+    def capped(self):
+        db = connect(self)
+        if "pages" in limit:
+            db.execute(f"PRAGMA max_page_count = {limit['pages']}")
+        return db
 
-    monkeypatch.setattr(RunStore, "add_epoch", full)
-    job = jobs.manager().submit(TrainConfig(model="fc8", epochs=1, batch_size=16))
-    assert job.wait(60)
-    monkeypatch.setattr(RunStore, "add_epoch", original)
-    run = store.get(job.run_id)
-    assert run.status == "failed" and "disk is full" in run.message
+    def started(self, run_id, event):
+        start(self, run_id, event)
+        with closing(connect(self)) as db:
+            limit["pages"] = db.execute("PRAGMA page_count").fetchone()[0]
 
-
-def test_a_store_that_cannot_take_steps_still_ends_the_run(tiny_home, monkeypatch):
-    """Writing the curve fails, and writing it again while failing the run too: the run still ends
-    'failed' (not 'running' for ever), and whoever waits on it is told."""
-    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")
-
-    def full(self, run_id, events):
-        if events:
-            raise PlaygroundError("the run store cannot be written (database or disk is full)")
-
-    monkeypatch.setattr(RunStore, "add_steps", full)
-    job = jobs.manager().submit(TrainConfig(model="fc8", epochs=1, batch_size=16))
-    assert job.wait(60) and job.status == "failed" and "disk is full" in job.message
+    monkeypatch.setattr(RunStore, "_connect", capped)
+    monkeypatch.setattr(RunStore, "start", started)
+    job = jobs.manager().submit(TrainConfig(model="fc8", epochs=2, batch_size=1))  # 800 steps: more rows than the free pages hold
+    assert job.wait(120), "the run did not end within 120 s"
+    assert job.status == "failed" and "database or disk is full" in job.message, job.message
     run = jobs.manager().store.get(job.run_id)
-    assert run.status == "failed" and "disk is full" in run.message
+    assert run.status == "failed" and "cannot be written (database or disk is full)" in run.message
+    steps = jobs.manager().store.steps(job.run_id)
+    assert 0 < len(steps) < 800, len(steps)  # the curve up to the failure, not the whole run
 
 
 def test_sqlite_errors_become_playground_errors(home, monkeypatch):

@@ -69,3 +69,29 @@ def test_what_is_not_grouped(change, reason):
     assert reason in groupable([BASE, replace(BASE, **change)])
     assert "batch norm and dropout" in groupable([replace(BASE, model="fc8 drop0.5"), replace(BASE, model="fc8 drop0.5", lr=0.2)])
     assert "plain SGD" in groupable([replace(BASE, optimizer="adam"), replace(BASE, optimizer="adam", lr=0.2)])
+
+
+def test_grouped_toy_twins_keep_their_decision_regions(home, monkeypatch):
+    """Each member of a grouped toy sweep predicts like its twin alone, and its run in the store has
+    its decision-region maps (the worker draws them from each member's EpochEvent.predict)."""
+    from playground import jobs
+
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")
+    base = TrainConfig(dataset="circles", model="fc8 tanh", lr=0.3, epochs=3, batch_size=16, toy_points=200)
+    configs = [replace(base, lr=lr) for lr in (0.3, 0.03)]
+    assert groupable(configs) is None
+    points = torch.rand(50, 2) * 4 - 2
+    last = {}
+    for m, e in train_group(configs):
+        if isinstance(e, EpochEvent):
+            last[m] = e.predict(points)
+    for m, config in enumerate(configs):
+        alone = [e for e in train(config) if isinstance(e, EpochEvent)][-1].predict(points)
+        assert torch.allclose(last[m], alone, atol=1e-4)
+    group = jobs.manager().submit_group(configs)
+    assert all(job.wait(120) for job in group), "the grouped toy runs did not end within 120 s"
+    store = jobs.manager().store
+    for job in group:
+        run = store.get(job.run_id)
+        assert run.status == "completed" and run.final.get("grouped_with") == 2, (run.status, run.message)
+        assert [epoch for epoch, _ in store.snapshots(job.run_id)] == [1, 2, 3]
