@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from playground.specs import ACTIVATIONS, Layer, parse
+from playground.families import family_of
+from playground.specs import ACTIVATIONS, Layer
 
 POOLS = ("none", "pool2", "avgpool2", "pool3", "avgpool3", "pool4", "avgpool4")
 NO_ACTIVATION = "none"
@@ -55,12 +56,12 @@ def to_spec(blocks: Blocks) -> str:
 
 
 def from_spec(spec: str) -> tuple[Optional[Blocks], str]:
-    """(blocks, "") or (None, the reason this spec has no block form)."""
-    from playground.transfer import parse_transfer
+    """(blocks, "") or (None, the reason this model has no block form), for a model of any family."""
+    return family_of(spec).blocks(spec)
 
-    if parse_transfer(spec):
-        return None, "ResNet-18 is torchvision's network, not a stack of blocks"
-    layers = parse(spec)
+
+def layer_blocks(layers: list[Layer]) -> tuple[Optional[Blocks], str]:
+    """The block form of a layer spec's layers, or (None, the reason it has none)."""
     blocks = Blocks()
     acts: set[str] = set()
     blocks_without_act = 0

@@ -1,5 +1,8 @@
-"""Build an nn.Sequential from a layer spec, an input shape and a class count: one module per
-step of shapes.plan, which has already refused a spec that does not fit its input."""
+"""Build a model from its text, an input shape and a class count, in its family (families/).
+
+A layer spec becomes an nn.Sequential with one module per step of shapes.plan, which has already
+refused a spec that does not fit its input. Also: previews on the meta device, and the size and
+memory checks that read them."""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ import torch
 from torch import nn
 
 from playground.errors import PlaygroundError
+from playground.families import family_of
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
-from playground.transfer import build, parse_transfer
 
 _ACTIVATIONS = {"ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "GELU": nn.GELU}
 
@@ -36,19 +39,20 @@ def _module(step: Step) -> nn.Module:
 
 
 def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int, load_weights: bool = True) -> nn.Sequential:
-    """spec layers + the classifier Linear(-> num_classes), for inputs of input_shape (C, H, W);
-    or a ResNet-18 for a transfer spec (see transfer.py)."""
-    transfer = parse_transfer(spec) if isinstance(spec, str) else None
-    if transfer:
-        return build(transfer, tuple(input_shape), num_classes, load_weights)
+    """The model of any family for inputs of input_shape (C, H, W) and num_classes outputs: for a
+    layer spec its layers + the classifier Linear(-> num_classes); see families/ for the others."""
+    return family_of(spec).build(spec, input_shape, num_classes, load_weights)
+
+
+def layer_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
+    """A layer spec's nn.Sequential: one module per step of shapes.plan."""
     return nn.Sequential(*(_module(step) for step in plan(spec, input_shape, num_classes)))
 
 
 def preview_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
     """The same model on PyTorch's meta device: shapes and counts without allocating a weight,
     so checking `fc100000 fc100000` (10 billion parameters) costs nothing."""
-    with torch.device("meta"):
-        return build_model(spec, input_shape, num_classes, load_weights=False)
+    return family_of(spec).preview(spec, input_shape, num_classes)
 
 
 MAX_PARAMS = 200_000_000  # weights + gradients alone would need 1.6 GB; beyond this a laptop swaps or dies

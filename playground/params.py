@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Optional
 
+from playground.families import family_of
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
 
@@ -107,11 +108,12 @@ def _arith(step: Step) -> tuple[int, str, str, int, str, int]:
 
 
 def anatomy(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Anatomy:
-    """The layer table of a spec for inputs of input_shape and num_classes outputs."""
-    from playground.transfer import parse_transfer
+    """The layer table of a model (of any family, see families/) for inputs of input_shape and num_classes outputs."""
+    return family_of(spec).anatomy(spec, input_shape, num_classes)
 
-    if isinstance(spec, str) and parse_transfer(spec):
-        return _transfer_anatomy(spec, tuple(input_shape), num_classes)
+
+def layer_anatomy(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Anatomy:
+    """The layer table of a layer spec, one row per step of shapes.plan."""
     rows, total = [], 0
     for i, step in enumerate(plan(spec, input_shape, num_classes)):
         params, formula, worked, buffers, buffers_worked, mult_adds = _arith(step)
@@ -119,49 +121,6 @@ def anatomy(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> An
         label = step.label + ("  (classifier)" if step.classifier else "")
         rows.append(Row(i, label, step.out_shape, params, formula, worked, total, buffers, buffers_worked, mult_adds))
     return Anatomy(tuple(input_shape), num_classes, rows)
-
-
-def _transfer_anatomy(spec: str, input_shape: Shape, num_classes: int) -> Anatomy:
-    """ResNet-18 stage by stage, counted on the meta device (no weights, no download)."""
-    import torch
-    from torch import nn
-
-    from playground.models import preview_model
-    from playground.transfer import blocks_of
-
-    model = preview_model(spec, input_shape, num_classes).eval()  # eval: batch norm on one example
-    macs: dict[nn.Module, int] = {}
-
-    def hook(module, _inputs, output):  # torchinfo's convention: each weight and bias once per output position
-        n = sum(p.numel() for p in module.parameters(recurse=False))
-        macs[module] = n * (output.shape[2] * output.shape[3] if isinstance(module, nn.Conv2d) else 1)
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
-    x = torch.empty(1, *input_shape, device="meta")
-    rows, total = [], 0
-    for i, (name, block) in enumerate(blocks_of(model)):
-        x = block(torch.flatten(x, 1) if name == "fc" else x)
-        params = sum(p.numel() for p in block.parameters() if p.requires_grad)
-        stats = sum(b.numel() for n, b in block.named_buffers() if n.rsplit(".", 1)[-1].startswith("running_"))
-        if isinstance(block, nn.Linear):
-            formula, worked = "(n_in + 1)*n_out", f"({block.in_features} + 1)*{block.out_features} = {params:,}"
-        elif isinstance(block, nn.Conv2d):
-            k = block.kernel_size[0]
-            formula, worked = "k*k*C_in*C_out (no bias)", f"{k}*{k}*{block.in_channels}*{block.out_channels} = {params:,}"
-        elif isinstance(block, nn.BatchNorm2d):
-            formula, worked = "2*C", f"2*{block.num_features} = {params:,}"
-        elif params:
-            parts = [sum(p.numel() for p in c.parameters()) for c in block.children()]
-            formula, worked = f"{len(parts)} BasicBlocks", " + ".join(f"{n:,}" for n in parts) + f" = {params:,}"
-        else:
-            formula, worked = "", ""
-        total += params
-        label = f"{name}: {block.__class__.__name__}" + ("  (new head)" if name == "fc" else "")
-        mult_adds = sum(macs.get(m, 0) for m in block.modules())
-        rows.append(Row(i, label, tuple(x.shape[1:]), params, formula, worked, total, stats, f"{stats:,}" if stats else "", mult_adds))
-    for h in handles:
-        h.remove()
-    return Anatomy(input_shape, num_classes, rows)
 
 
 def format_shape(shape: Shape) -> str:
@@ -197,13 +156,7 @@ LINEAR_KINDS = ("fc", "conv", "avgpool", "bn", "drop")  # affine maps (batch nor
 def collapsed_linear(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
     """If the spec has no non-linearity, every layer is affine and the whole stack is one affine
     map from the inputs to the classes: (layers, its parameter count, the worked count); else None."""
-    from playground.specs import parse
-
-    from playground.transfer import parse_transfer
-
-    if isinstance(spec, str) and parse_transfer(spec):
-        return None
-    layers = parse(spec) if isinstance(spec, str) else spec
+    layers = family_of(spec).layers(spec)  # None: not a stack of spec layers
     if not layers or any(layer.kind not in LINEAR_KINDS for layer in layers):
         return None
     n_in = 1

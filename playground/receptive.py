@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from playground.families import family_of
 from playground.shapes import Shape, plan
 from playground.specs import Layer
 
@@ -28,12 +29,13 @@ class FieldRow:
 
 
 def receptive_fields(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> list[FieldRow]:
-    """One row per conv or pool layer, in order, until the first Flatten."""
-    from playground.errors import PlaygroundError
-    from playground.transfer import parse_transfer
+    """One row per conv or pool layer, in order, until the first Flatten; PlaygroundError with the
+    reason for a model of a family without this table (see families/)."""
+    return family_of(spec).receptive_fields(spec, input_shape, num_classes)
 
-    if isinstance(spec, str) and parse_transfer(spec):
-        raise PlaygroundError("the receptive-field table covers spec models; ResNet-18's is 435x435 pixels at its last stage (Araujo et al., 2019)")
+
+def layer_fields(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> list[FieldRow]:
+    """The table of a layer spec, from the steps of shapes.plan."""
     rows, r, j = [], 1, 1
     for i, step in enumerate(plan(spec, input_shape, num_classes)):
         if step.module == "Flatten" or len(step.in_shape) != 3:

@@ -14,6 +14,8 @@ Tokens are separated by spaces or commas and are case-insensitive:
 
 The classifier Linear(-> classes) is always appended and never written: "" is one linear layer.
 Only this grammar is accepted; nothing a user types is evaluated.
+
+`normalize`, `resolve` and the presets cover every model family (see families/), not only layer specs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from playground import families
 from playground.errors import PlaygroundError
 
 ACTIVATIONS = ("relu", "leakyrelu", "tanh", "sigmoid", "gelu")
@@ -128,11 +131,8 @@ def format_spec(layers: list[Layer]) -> str:
 
 
 def normalize(text: str) -> str:
-    """The canonical form of a spec: lower case, single spaces, defaults written out."""
-    from playground.transfer import parse_transfer
-
-    transfer = parse_transfer(text)
-    return transfer.text if transfer else format_spec(parse(text))
+    """The canonical form of a model text, in its family: lower case, single spaces, defaults written out."""
+    return families.family_of(text).canonical(text)
 
 
 def mlp_spec(depth: int, width: int, activation: str = "relu", dropout: float = 0.0, batchnorm: bool = False) -> str:
@@ -142,29 +142,8 @@ def mlp_spec(depth: int, width: int, activation: str = "relu", dropout: float = 
     return normalize(" ".join(block * depth))
 
 
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    spec: str
-    description: str
-
-
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in (
-        Preset("base", "fc512 relu fc512 relu", "The PyTorch quickstart MLP: two hidden layers of 512."),
-        Preset("wider", "fc1024 relu fc728 relu", "Wider hidden layers (1024 and 728 units)."),
-        Preset("deeper", "fc512 relu fc512 relu fc512 relu fc512 relu", "Four hidden layers of 512."),
-        Preset(
-            "cnn",
-            "conv32k3p1 bn relu pool2 conv64k3 bn relu pool2 fc600 relu drop0.25 fc120 relu",
-            "The course's small CNN: two conv blocks with batch norm, then two fc layers.",
-        ),
-        Preset("lenet", "conv6k5 relu pool2 conv16k5 relu pool2 fc120 relu fc84 relu", "LeNet-5 style, as in the CIFAR-10 tutorial."),
-        Preset("linear", "", "A single linear layer from pixels to classes (multinomial logistic regression)."),
-        Preset("resnet18", "resnet18 r224", "Transfer learning: torchvision's ResNet-18 pretrained on ImageNet, inputs resized to 224x224, a new last layer. Slow on a CPU: use few images."),
-    )
-}
+Preset = families.Preset
+PRESETS: dict[str, Preset] = families.PRESETS  # every family's presets (the layer specs' are in families/layers.py)
 DEFAULT_PRESET = "base"
 
 

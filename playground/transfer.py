@@ -5,6 +5,8 @@ Written as a spec of its own: "resnet18 r224" (pretrained, inputs resized to 224
 "resnet18 scratch r64" (random weights, 64x64). Grey images are repeated to three channels.
 The weights (45 MB) are downloaded once by torchvision into its cache; offline, training a
 pretrained ResNet says so, and "scratch" still works.
+
+The rest of the playground reaches this network through its model family, families/resnet.py.
 """
 
 from __future__ import annotations
@@ -33,12 +35,16 @@ class TransferSpec:
         return "resnet18" + ("" if self.pretrained else " scratch") + f" r{self.size}"
 
 
+def is_transfer(text: str) -> bool:
+    """Whether the text is meant as a ResNet (it may still be a bad one): its first word starts with resnet."""
+    return (text or "").strip().lower().startswith("resnet")
+
+
 def parse_transfer(text: str) -> Optional[TransferSpec]:
     """A TransferSpec for 'resnet18 [scratch] [r<size>]', None for any other spec."""
-    t = (text or "").strip().lower()
-    if not t.startswith("resnet"):
+    if not is_transfer(text):
         return None
-    m = _PATTERN.fullmatch(t)
+    m = _PATTERN.fullmatch(text.strip().lower())
     if not m:
         raise PlaygroundError(f"bad model '{text}': expected resnet18 [scratch] [r<size>], e.g. resnet18 r224 or resnet18 scratch r64")
     size = int(m.group(2) or DEFAULT_SIZE)
