@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground import augment, cli, datasets, jobs, optim, settings, specs
+from playground.cli.common import train_config
 from playground.errors import PlaygroundError
 from playground.config import TrainConfig
 
@@ -74,7 +75,7 @@ def test_every_setting_round_trips_through_the_cli_flags():
             argv += [s.cli_flag] if value else []
         else:
             argv += [s.cli_flag, settings.format(name, value)]
-    config = cli.train_config(cli.build_parser().parse_args(argv))
+    config = train_config(cli.build_parser().parse_args(argv))
     assert config.to_dict() == EXAMPLES
     old = cli.build_parser().parse_args(["train", "--batch-size", "8", "--early-stopping", "2", "--val-split", "0.1", "--weight-decay", "1e-4"])
     assert (old.batch_size, old.early_stopping, old.weight_decay) == (8, 2, 1e-4)  # the flags' names did not change
