@@ -32,15 +32,26 @@ import traceback
 from collections import deque
 from pathlib import Path
 from multiprocessing.connection import Client, Listener
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from playground import worker
-from playground.events import EndEvent, Event, StartEvent, StepEvent
+from playground.events import EndEvent, Event
 from playground.worker import Task
 
 if TYPE_CHECKING:
-    from playground.jobs import Job
     from playground.runs import RunStore
+
+
+class Submitted(Protocol):
+    """What the executor needs of a submitted run (playground.jobs.Job is one)."""
+
+    run_id: int
+    canceller: Optional[Callable[[], None]]
+
+    @property
+    def done(self) -> bool: ...
+
+    def deliver(self, events: list[Event]) -> None: ...
 
 log = logging.getLogger(__name__)
 KINDS = ("process", "thread")
@@ -51,13 +62,13 @@ class Executor(abc.ABC):
     trains (`_run`) and how a stop reaches it (`_stop_current`)."""
 
     def __init__(self) -> None:
-        self._queue: deque[tuple[Task, list[Job], RunStore]] = deque()
+        self._queue: deque[tuple[Task, list[Submitted], RunStore]] = deque()
         self._cv = threading.Condition()
         self._current: Optional[Task] = None
         self._seq = itertools.count(1)
         self._dispatcher: Optional[threading.Thread] = None
 
-    def submit(self, store: "RunStore", jobs: list["Job"]) -> None:
+    def submit(self, store: "RunStore", jobs: list[Submitted]) -> None:
         """Queue jobs as one task (several jobs: twins trained as one group)."""
         task = Task(next(self._seq), str(store.path.parent), tuple(j.run_id for j in jobs), tuple(j.config.to_dict() for j in jobs))
         for job in jobs:
@@ -86,7 +97,7 @@ class Executor(abc.ABC):
             try:
                 store.finish(job.run_id, "stopped", message, {})
             finally:
-                deliver(job, [EndEvent("stopped", message)])
+                job.deliver([EndEvent("stopped", message)])
 
     def queued(self) -> int:
         with self._cv:
@@ -114,7 +125,7 @@ class Executor(abc.ABC):
         """Get ready to train at once (the process executor starts its worker)."""
 
     @abc.abstractmethod
-    def _run(self, task: Task, jobs: list["Job"], store: "RunStore") -> None:
+    def _run(self, task: Task, jobs: list[Submitted], store: "RunStore") -> None:
         """Train the task's runs; return when each has ended (its end is in the store)."""
 
     @abc.abstractmethod
@@ -134,7 +145,7 @@ class ThreadExecutor(Executor):
         # A thread of its own that is not a daemon: a command-line caller returns once the run's end
         # is delivered, and the interpreter must then wait for the loop's last clean-up (freeing the
         # model in PyTorch) instead of shutting down under it (seen: an abort at exit).
-        thread = threading.Thread(target=worker.execute, args=(task, lambda m, events: deliver(jobs[m], events), self._stop_flag.is_set),
+        thread = threading.Thread(target=worker.execute, args=(task, lambda m, events: jobs[m].deliver(events), self._stop_flag.is_set),
                                   name=f"playground-task-{task.seq}")
         thread.start()
         thread.join()
@@ -199,7 +210,7 @@ class ProcessExecutor(Executor):
             while True:
                 message = conn.recv()
                 if message[0] == "events":
-                    deliver(jobs[message[1]], message[2])
+                    jobs[message[1]].deliver(message[2])
                 elif message == ("done", task.seq):
                     return
         except (EOFError, OSError) as e:  # the worker is gone (killed, out of memory) or never came
@@ -248,25 +259,7 @@ def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: 
     return result["conn"]
 
 
-def deliver(job: "Job", events: list[Event]) -> None:
-    """Mirror a run's events in its Job (progress, status) and pass them to its listener."""
-    for event in events:
-        if isinstance(event, StepEvent):
-            job.step, job.epoch = event.step, event.epoch
-        elif isinstance(event, StartEvent):
-            job.total_steps, job.status = event.total_steps, "running"
-        elif isinstance(event, EndEvent):
-            job.status, job.message = event.status, event.message
-        if job.on_event is not None:
-            try:
-                job.on_event(event)
-            except Exception:  # a listener's bug (a progress bar) must not stop the delivery
-                log.error("listener of run %s failed:\n%s", job.run_id, traceback.format_exc())
-        if isinstance(event, EndEvent):
-            job.done_event.set()
-
-
-def _fail_unfinished(jobs: list["Job"], store: "RunStore", message: str) -> None:
+def _fail_unfinished(jobs: list[Submitted], store: "RunStore", message: str) -> None:
     for job in jobs:
         if job.done:
             continue
@@ -274,7 +267,7 @@ def _fail_unfinished(jobs: list["Job"], store: "RunStore", message: str) -> None
             store.finish(job.run_id, "failed", message, {})
         except Exception:
             log.error("could not record the failure of run %s:\n%s", job.run_id, traceback.format_exc())
-        deliver(job, [EndEvent("failed", message)])
+        job.deliver([EndEvent("failed", message)])
 
 
 _executors: dict[str, Executor] = {}

@@ -10,16 +10,20 @@ live progress in memory for the pages and listeners of this process.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from playground import executor as executors
 from playground.config import TrainConfig
-from playground.events import Event
+from playground.events import EndEvent, Event, StartEvent, StepEvent
 from playground.home import runs_db_path
 from playground.runs import RunStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +51,23 @@ class Job:
     @property
     def done(self) -> bool:
         return self.done_event.is_set()
+
+    def deliver(self, events: list[Event]) -> None:
+        """Mirror the run's events here (progress, status) and pass them to the listener."""
+        for event in events:
+            if isinstance(event, StepEvent):
+                self.step, self.epoch = event.step, event.epoch
+            elif isinstance(event, StartEvent):
+                self.total_steps, self.status = event.total_steps, "running"
+            elif isinstance(event, EndEvent):
+                self.status, self.message = event.status, event.message
+            if self.on_event is not None:
+                try:
+                    self.on_event(event)
+                except Exception:  # a listener's bug (a progress bar) must not stop the delivery
+                    log.error("listener of run %s failed:\n%s", self.run_id, traceback.format_exc())
+            if isinstance(event, EndEvent):
+                self.done_event.set()
 
 
 class JobManager:
