@@ -4,7 +4,7 @@ import streamlit as st
 
 from playground import datasets
 from playground.errors import PlaygroundError
-from playground.params import anatomy, collapsed_linear
+from playground.families import anatomy, collapsed_linear
 from playground.ui import anatomy_view
 from playground.ui.model_builder import model_builder, module_text
 from playground.ui.state import set_defaults

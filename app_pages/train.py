@@ -4,7 +4,7 @@ import streamlit as st
 
 from playground import datasets, jobs
 from playground.ui.data import dataset_or_stop
-from playground.params import anatomy
+from playground.families import anatomy
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import run_differs_notice, train_form

@@ -4,8 +4,9 @@
     fc block:    fc<N> [bn] [activation] [drop<P>]
 
 conv blocks first, then fc blocks, one activation for the whole network (or none). Every block
-list is a spec (`to_spec`); a spec is a block list when it has this form (`from_spec`), which all
-presets do. Anything else, e.g. two activations in a row, stays editable as text.
+list is a spec (`to_spec`); a spec's layers are a block list when they have this form
+(`layer_blocks`), which all layer-spec presets do. Anything else, e.g. two activations in a row,
+stays editable as text. The block form of a model text of any family is families.from_spec.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from playground.families import family_of
 from playground.specs import ACTIVATIONS, Layer
 
 POOLS = ("none", "pool2", "avgpool2", "pool3", "avgpool3", "pool4", "avgpool4")
@@ -53,11 +53,6 @@ def to_spec(blocks: Blocks) -> str:
     for f in blocks.fc:
         tokens += [f"fc{f.units}"] + (["bn"] if f.batchnorm else []) + act + ([f"drop{f.dropout:g}"] if f.dropout > 0 else [])
     return " ".join(tokens)
-
-
-def from_spec(spec: str) -> tuple[Optional[Blocks], str]:
-    """(blocks, "") or (None, the reason this model has no block form), for a model of any family."""
-    return family_of(spec).blocks(spec)
 
 
 def layer_blocks(layers: list[Layer]) -> tuple[Optional[Blocks], str]:

@@ -6,10 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
 
-from playground import datasets, settings, specs
+from playground import datasets, families, settings
 from playground.augment import parse_augment
 from playground.errors import PlaygroundError
-from playground.models import check_memory, check_size, preview_model
+from playground.models import check_memory, check_size
 from playground.sizes import SplitSizes, split_sizes, toy_train_count
 from playground.toy import ToyParams
 
@@ -54,7 +54,7 @@ class TrainConfig:
 
     def __post_init__(self):
         # Canonical text, so "FC512,ReLU" and "fc512 relu" are one config (and one cache entry).
-        object.__setattr__(self, "model", specs.resolve(self.model))
+        object.__setattr__(self, "model", families.resolve(self.model))
         meta = datasets.info(self.dataset)
         object.__setattr__(self, "augment", parse_augment(self.augment, meta.input_shape))
         self.validate()
@@ -95,8 +95,9 @@ class TrainConfig:
         """Raise PlaygroundError if the spec does not fit this dataset's images, or the model or a
         batch's activations would not fit in memory (metadata only, nothing allocated)."""
         meta = datasets.info(self.dataset)
-        check_size(preview_model(self.model, meta.input_shape, meta.num_classes))
-        check_memory(self.model, meta.input_shape, meta.num_classes, self.batch_size)
+        preview = families.preview_model(self.model, meta.input_shape, meta.num_classes)
+        check_size(preview)
+        check_memory(preview, meta.input_shape, self.batch_size)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,9 +26,8 @@ from playground import datasets, loop
 from playground.augment import unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
-from playground.families import layer_kinds
 from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
-from playground.models import build_model
+from playground.families import build_model, layer_kinds
 from playground.optim import Loss
 
 FREE = ("lr", "momentum", "weight_decay", "seed", "device")  # may differ between members

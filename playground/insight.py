@@ -18,8 +18,8 @@ from torch import nn
 
 from playground import datasets
 from playground.errors import PlaygroundError
+from playground.families import build_model
 from playground.home import weights_path
-from playground.models import build_model
 from playground.runs import Run
 from playground.loop import Splits, make_splits
 

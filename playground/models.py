@@ -1,8 +1,10 @@
-"""Build a model from its text, an input shape and a class count, in its family (families/).
+"""A layer spec's model, and the size and memory checks on a built model of any family.
 
 A layer spec becomes an nn.Sequential with one module per step of shapes.plan, which has already
-refused a spec that does not fit its input. Also: previews on the meta device, and the size and
-memory checks that read them."""
+refused a spec that does not fit its input. The checks take a built module: check_size any, the
+activation checks a preview on PyTorch's meta device, so they cost nothing however big the model.
+Building or previewing a model of any family from its text is families.build_model and
+families.preview_model."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import torch
 from torch import nn
 
 from playground.errors import PlaygroundError
-from playground.families import family_of
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
 
@@ -38,21 +39,9 @@ def _module(step: Step) -> nn.Module:
     return _ACTIVATIONS[step.module]()
 
 
-def build_model(spec: str | list[Layer], input_shape: Shape, num_classes: int, load_weights: bool = True) -> nn.Sequential:
-    """The model of any family for inputs of input_shape (C, H, W) and num_classes outputs: for a
-    layer spec its layers + the classifier Linear(-> num_classes); see families/ for the others."""
-    return family_of(spec).build(spec, input_shape, num_classes, load_weights)
-
-
 def layer_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
     """A layer spec's nn.Sequential: one module per step of shapes.plan."""
     return nn.Sequential(*(_module(step) for step in plan(spec, input_shape, num_classes)))
-
-
-def preview_model(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> nn.Sequential:
-    """The same model on PyTorch's meta device: shapes and counts without allocating a weight,
-    so checking `fc100000 fc100000` (10 billion parameters) costs nothing."""
-    return family_of(spec).preview(spec, input_shape, num_classes)
 
 
 MAX_PARAMS = 200_000_000  # weights + gradients alone would need 1.6 GB; beyond this a laptop swaps or dies
@@ -76,10 +65,10 @@ def count_params(model: nn.Module, trainable: bool = True) -> int:
 MAX_ACTIVATION_BYTES = 4_000_000_000  # activations and their gradients for one training batch
 
 
-def activation_numbers(spec: str, input_shape: Shape, num_classes: int) -> tuple[int, int]:
-    """(sum, largest) of the numbers every layer outputs for one image, from a forward pass on
-    the meta device (nothing is allocated)."""
-    model = preview_model(spec, input_shape, num_classes).eval()
+def activation_numbers(preview: nn.Module, input_shape: Shape) -> tuple[int, int]:
+    """(sum, largest) of the numbers every layer of a model outputs for one image of input_shape, from a
+    forward pass of its preview on the meta device (nothing is allocated); puts the preview in eval mode."""
+    model = preview.eval()
     sizes: list[int] = []
     hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel())) for m in model.modules() if not list(m.children())]
     with torch.no_grad():
@@ -89,10 +78,10 @@ def activation_numbers(spec: str, input_shape: Shape, num_classes: int) -> tuple
     return sum(sizes), max(sizes, default=1)
 
 
-def check_memory(spec: str, input_shape: Shape, num_classes: int, batch_size: int) -> None:
+def check_memory(preview: nn.Module, input_shape: Shape, batch_size: int) -> None:
     """Refuse, with the estimate, a batch whose activations (kept for the backward pass) and their
     gradients would not fit: 2 x 4 bytes x batch x the numbers all layers output per image."""
-    total, _ = activation_numbers(spec, input_shape, num_classes)
+    total, _ = activation_numbers(preview, input_shape)
     need = 8 * batch_size * total
     if need > MAX_ACTIVATION_BYTES:
         raise PlaygroundError(
@@ -102,7 +91,7 @@ def check_memory(spec: str, input_shape: Shape, num_classes: int, batch_size: in
         )
 
 
-def eval_batch_size(spec: str, input_shape: Shape, num_classes: int, budget: int = 400_000_000) -> int:
+def eval_batch_size(preview: nn.Module, input_shape: Shape, budget: int = 400_000_000) -> int:
     """Images per evaluation batch: 1000, fewer when the largest layer output would pass `budget` bytes."""
-    _, largest = activation_numbers(spec, input_shape, num_classes)
+    _, largest = activation_numbers(preview, input_shape)
     return max(1, min(1000, budget // (4 * largest)))

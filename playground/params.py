@@ -16,7 +16,6 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from playground.families import family_of
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
 
@@ -107,13 +106,8 @@ def _arith(step: Step) -> tuple[int, str, str, int, str, int]:
     return 0, "", "", 0, "", 0
 
 
-def anatomy(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Anatomy:
-    """The layer table of a model (of any family, see families/) for inputs of input_shape and num_classes outputs."""
-    return family_of(spec).anatomy(spec, input_shape, num_classes)
-
-
 def layer_anatomy(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Anatomy:
-    """The layer table of a layer spec, one row per step of shapes.plan."""
+    """The layer table of a layer spec, one row per step of shapes.plan (families.anatomy: of any model)."""
     rows, total = [], 0
     for i, step in enumerate(plan(spec, input_shape, num_classes)):
         params, formula, worked, buffers, buffers_worked, mult_adds = _arith(step)
@@ -149,14 +143,13 @@ def mark(answer: Optional[int], truth: int) -> Optional[bool]:
     return None if answer is None else answer == truth
 
 
-
 LINEAR_KINDS = ("fc", "conv", "avgpool", "bn", "drop")  # affine maps (batch norm and dropout at evaluation)
 
 
-def collapsed_linear(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
-    """If the spec has no non-linearity, every layer is affine and the whole stack is one affine
-    map from the inputs to the classes: (layers, its parameter count, the worked count); else None."""
-    layers = family_of(spec).layers(spec)  # None: not a stack of spec layers
+def collapse_layers(layers: list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
+    """If the layers have no non-linearity, every layer is affine and the whole stack is one affine
+    map from the inputs to the classes: (layers, its parameter count, the worked count); else None
+    (families.collapsed_linear: of any model text)."""
     if not layers or any(layer.kind not in LINEAR_KINDS for layer in layers):
         return None
     n_in = 1

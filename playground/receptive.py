@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playground.families import family_of
 from playground.shapes import Shape, plan
 from playground.specs import Layer
 
@@ -28,14 +27,9 @@ class FieldRow:
     worked: str  # the recurrence with the numbers put in
 
 
-def receptive_fields(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> list[FieldRow]:
-    """One row per conv or pool layer, in order, until the first Flatten; PlaygroundError with the
-    reason for a model of a family without this table (see families/)."""
-    return family_of(spec).receptive_fields(spec, input_shape, num_classes)
-
-
 def layer_fields(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> list[FieldRow]:
-    """The table of a layer spec, from the steps of shapes.plan."""
+    """The table of a layer spec, from the steps of shapes.plan: one row per conv or pool layer, in
+    order, until the first Flatten (families.receptive_fields: of any model text)."""
     rows, r, j = [], 1, 1
     for i, step in enumerate(plan(spec, input_shape, num_classes)):
         if step.module == "Flatten" or len(step.in_shape) != 3:

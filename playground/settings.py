@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from playground import specs
+from playground import families
 from playground.errors import PlaygroundError
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -104,7 +104,7 @@ SETTINGS: dict[str, Setting] = {
     for s in (
         _S("dataset", str, "fashion-mnist", "the dataset (registry name, see `python -m playground datasets`)",
            share="dataset", widget="none", rule="a dataset name from `python -m playground datasets`"),
-        _S("model", str, specs.PRESETS[specs.DEFAULT_PRESET].spec, f"a layer spec or a preset ({', '.join(specs.PRESETS)})",
+        _S("model", str, families.PRESETS[families.DEFAULT_PRESET].spec, f"a layer spec or a preset ({', '.join(families.PRESETS)})",
            share="model", widget="none", key="spec_text", rule="a layer spec or a preset name"),
         _S("lr", float, 0.1, "learning rate (the start of the schedule)", note="Log scale: each notch multiplies by about 3.",
            label="Learning rate", low=0, high=100, low_open=True, share="lr", widget="select_slider", notches=LEARNING_RATES),

@@ -1,7 +1,7 @@
 """The symbolic walk of a layer spec over an input shape, without PyTorch.
 
 `plan(spec, input_shape, num_classes)` gives one `Step` per module of the nn.Sequential that
-models.build_model makes (Flatten included, the classifier last), with the shape going in and
+models.layer_model makes (Flatten included, the classifier last), with the shape going in and
 coming out. Parameter tables, receptive fields and the model builder all read this one walk, so
 a spec that does not fit its input (a kernel larger than the image, a conv after an fc layer) is
 refused with the same message everywhere, before any tensor is made.

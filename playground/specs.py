@@ -15,7 +15,9 @@ Tokens are separated by spaces or commas and are case-insensitive:
 The classifier Linear(-> classes) is always appended and never written: "" is one linear layer.
 Only this grammar is accepted; nothing a user types is evaluated.
 
-`normalize`, `resolve` and the presets cover every model family (see families/), not only layer specs.
+This module knows only layer specs. The questions asked of a model text of any family (its
+canonical form, a preset's text) are families.normalize, families.resolve and families.PRESETS;
+the layer specs' presets are in families/layers.py.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from playground import families
 from playground.errors import PlaygroundError
 
 ACTIVATIONS = ("relu", "leakyrelu", "tanh", "sigmoid", "gelu")
@@ -130,26 +131,8 @@ def format_spec(layers: list[Layer]) -> str:
     return " ".join(layer.token for layer in layers)
 
 
-def normalize(text: str) -> str:
-    """The canonical form of a model text, in its family: lower case, single spaces, defaults written out."""
-    return families.family_of(text).canonical(text)
-
-
 def mlp_spec(depth: int, width: int, activation: str = "relu", dropout: float = 0.0, batchnorm: bool = False) -> str:
-    """`depth` hidden layers of `width` units: fc [bn] act [drop], repeated."""
+    """`depth` hidden layers of `width` units: fc [bn] act [drop], repeated; canonical text."""
     block = [f"fc{width}"] + (["bn"] if batchnorm else []) + ([activation] if activation != "none" else [])
     block += [f"drop{dropout:g}"] if dropout > 0 else []
-    return normalize(" ".join(block * depth))
-
-
-Preset = families.Preset
-PRESETS: dict[str, Preset] = families.PRESETS  # every family's presets (the layer specs' are in families/layers.py)
-DEFAULT_PRESET = "base"
-
-
-def resolve(text_or_preset: str) -> str:
-    """A preset name or a spec string -> the canonical spec string."""
-    key = (text_or_preset or "").strip().lower()
-    if key in PRESETS:
-        return normalize(PRESETS[key].spec)
-    return normalize(text_or_preset)
+    return format_spec(parse(" ".join(block * depth)))

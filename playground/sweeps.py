@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
-from playground import blocks, settings, specs
+from playground import blocks, families, settings, specs
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
 from playground.config import TrainConfig
@@ -104,11 +104,11 @@ def _on_off(text: str) -> bool:
 
 
 def _model_value(text: str) -> str:
-    return specs.resolve(text)
+    return families.resolve(text)
 
 
 def _edit_blocks(config: TrainConfig, what: str, edit: Callable[[blocks.Blocks], None]) -> TrainConfig:
-    b, reason = blocks.from_spec(config.model)
+    b, reason = families.from_spec(config.model)
     if b is None:
         raise PlaygroundError(f"cannot sweep {what} on the spec '{config.model}': {reason}; pick a preset or a block-form spec")
     edit(b)
@@ -195,7 +195,7 @@ def label(setting: str, value: Any) -> str:
     """How a value is shown: 0.1, 64, on/off; a model as its layers, after the preset's name when it
     is one: "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)", "fc64 relu", "linear (no hidden layers)"."""
     if setting == "model":
-        name = next((n for n in specs.PRESETS if specs.resolve(n) == value), None)
+        name = next((n for n in families.PRESETS if families.resolve(n) == value), None)
         layers = value or "no hidden layers"
         return layers if name is None or name == value else f"{name} ({layers})"
     if setting == "batchnorm":

@@ -18,7 +18,8 @@ from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
 from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
-from playground.models import build_model, eval_batch_size
+from playground.families import build_model, preview_model
+from playground.models import eval_batch_size
 from playground.optim import Loss, make_optimizer, make_scheduler
 
 # Convolutions on the CPU run about 1.4x faster on channels-last tensors (measured by the benchmark,
@@ -50,7 +51,7 @@ class _Run:
         self.config, self.device = config, resolve_device(config.device)
         self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
         config.check_model()  # shapes and size, before any weight is allocated
-        self.eval_batch = eval_batch_size(config.model, meta.input_shape, meta.num_classes)
+        self.eval_batch = eval_batch_size(preview_model(config.model, meta.input_shape, meta.num_classes), meta.input_shape)
         self.augment = Augmenter(config.augment, torch.Generator(device=self.device).manual_seed(config.seed + 1))
         torch.manual_seed(config.seed)  # initial weights (and dropout masks)
         self.order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model

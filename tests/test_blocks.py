@@ -2,13 +2,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import blocks, specs
-from playground.blocks import Blocks, ConvBlock, FcBlock, from_spec, to_spec
+from playground import blocks, families, specs
+from playground.blocks import Blocks, ConvBlock, FcBlock, to_spec
+from playground.families import from_spec
 
 
-@pytest.mark.parametrize("name", [n for n in specs.PRESETS if n != "resnet18"])  # torchvision's network: no blocks
+@pytest.mark.parametrize("name", [n for n in families.PRESETS if n != "resnet18"])  # torchvision's network: no blocks
 def test_every_preset_has_a_block_form_that_gives_it_back(name):
-    spec = specs.resolve(name)
+    spec = families.resolve(name)
     b, reason = from_spec(spec)
     assert b is not None, reason
     assert to_spec(b) == spec
@@ -25,7 +26,7 @@ fc_blocks = st.builds(FcBlock, st.integers(1, 2048), st.booleans(), st.sampled_f
 def test_blocks_round_trip_through_the_spec(conv, fc, act):
     original = Blocks(conv, fc, act if conv or fc else "relu")
     spec = to_spec(original)
-    assert spec == specs.normalize(spec)
+    assert spec == families.normalize(spec)
     back, reason = from_spec(spec)
     assert back == original, reason
 

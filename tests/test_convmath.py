@@ -12,7 +12,7 @@ from torch import nn
 from playground import convmath
 from playground.convolve import EDGE_IMAGE, SOBEL_X, convolve, flip, matches, parse_matrix, torch_reference
 from playground.errors import PlaygroundError
-from playground.receptive import receptive_fields
+from playground.families import receptive_fields
 
 sizes = st.integers(1, 40)
 kernels = st.integers(1, 9)
@@ -111,7 +111,7 @@ def test_bad_inputs_are_errors_not_crashes():
 def test_receptive_field_equals_the_gradient_footprint(spec):
     shape = (1, 96, 96)
     rows = receptive_fields(spec, shape, 10)
-    from playground.models import build_model
+    from playground.families import build_model
 
     model = build_model(spec, shape, 10)
     spatial = nn.Sequential(*[m for m in model if isinstance(m, (nn.Conv2d, nn.AvgPool2d))])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from playground import blocks, families, models, params, receptive, specs
+from playground import families, models, specs
 from playground.errors import PlaygroundError
 from playground.families import LAYERS, RESNET, family_of, layer_kinds
 from playground.specs import Layer, SpecError
@@ -39,13 +39,13 @@ def test_a_list_of_layers_is_a_layer_spec():
 
 
 def test_presets_come_from_the_families_in_order():
-    assert list(specs.PRESETS) == [p.name for f in families.FAMILIES for p in f.presets]
-    assert list(specs.PRESETS)[:6] == ["base", "wider", "deeper", "cnn", "lenet", "linear"]
+    assert list(families.PRESETS) == [p.name for f in families.FAMILIES for p in f.presets]
+    assert list(families.PRESETS)[:6] == ["base", "wider", "deeper", "cnn", "lenet", "linear"]
     for family in families.FAMILIES:
         for preset in family.presets:
             assert family_of(preset.spec) is family
-            assert specs.resolve(preset.name) == family.canonical(preset.spec)
-    assert specs.PRESETS[specs.DEFAULT_PRESET].spec == "fc512 relu fc512 relu"
+            assert families.resolve(preset.name) == family.canonical(preset.spec)
+    assert families.PRESETS[families.DEFAULT_PRESET].spec == "fc512 relu fc512 relu"
 
 
 # --- the layer family ---------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def test_presets_come_from_the_families_in_order():
     ],
 )
 def test_layer_canonical_text_round_trips(text, canonical):
-    assert LAYERS.canonical(text) == canonical == specs.normalize(text)
+    assert LAYERS.canonical(text) == canonical == families.normalize(text)
     assert LAYERS.canonical(canonical) == canonical
     assert LAYERS.parse(text) == LAYERS.parse(canonical) == specs.parse(text)
 
@@ -68,7 +68,7 @@ def test_layer_parse_refuses_bad_text_with_the_token():
     with pytest.raises(SpecError, match=r"bad layer 'fc' \(token 2 of 2\): expected fc<N>"):
         LAYERS.parse("relu fc")
     with pytest.raises(SpecError, match="unknown layer"):
-        specs.normalize("mlp3")
+        families.normalize("mlp3")
 
 
 def test_layer_build_preview_and_anatomy_agree():
@@ -81,17 +81,17 @@ def test_layer_build_preview_and_anatomy_agree():
     table = LAYERS.anatomy(spec, shape, 10)
     assert table.trainable_params == models.count_params(model) == models.count_params(preview)
     assert [r.layer for r in table.rows][-1] == "Linear(16, 10)  (classifier)"
-    assert params.anatomy(spec, shape, 10) == table
+    assert families.anatomy(spec, shape, 10) == table
 
 
 def test_layer_receptive_fields_blocks_and_kinds():
     spec = "conv8k3 relu pool2 conv8k3 relu pool2 fc32 relu"
     rows = LAYERS.receptive_fields(spec, (1, 28, 28), 10)
     assert [r.field for r in rows] == [3, 4, 8, 10]
-    assert receptive.receptive_fields(spec, (1, 28, 28), 10) == rows
+    assert families.receptive_fields(spec, (1, 28, 28), 10) == rows
     b, reason = LAYERS.blocks(spec)
     assert reason == "" and len(b.conv) == 2 and len(b.fc) == 1 and b.activation == "relu"
-    assert blocks.from_spec(spec) == (b, reason)
+    assert families.from_spec(spec) == (b, reason)
     assert LAYERS.blocks("relu relu") == (None, "'relu' does not follow a conv or fc layer in the block order")
     assert LAYERS.layers(spec) == specs.parse(spec)
     assert layer_kinds(spec) == {"conv", "relu", "pool", "fc"}
@@ -109,7 +109,7 @@ def test_layer_receptive_fields_blocks_and_kinds():
 )
 def test_resnet_canonical_text_round_trips(text, canonical, parsed):
     assert RESNET.parse(text) == RESNET.parse(canonical) == parsed
-    assert RESNET.canonical(text) == canonical == specs.resolve(text)
+    assert RESNET.canonical(text) == canonical == families.resolve(text)
     assert RESNET.canonical(canonical) == canonical
 
 
@@ -124,7 +124,7 @@ def test_resnet_parse_refuses_bad_text(text, message):
     with pytest.raises(PlaygroundError, match=message):
         RESNET.parse(text)
     with pytest.raises(PlaygroundError, match=message):
-        specs.normalize(text)
+        families.normalize(text)
 
 
 def test_resnet_builds_without_downloading():
@@ -143,18 +143,18 @@ def test_resnet_anatomy_is_counted_on_the_meta_device():
     assert table.trainable_params == 11_181_642
     assert table.rows[0].layer == "input: ToResNetInput" and table.rows[0].output_shape == (3, 32, 32)
     assert table.rows[-1].layer == "fc: Linear  (new head)" and table.rows[-1].worked == "(512 + 1)*10 = 5,130"
-    assert params.anatomy("resnet18", (1, 28, 28), 10).trainable_params == 11_181_642
+    assert families.anatomy("resnet18", (1, 28, 28), 10).trainable_params == 11_181_642
 
 
 def test_resnet_has_no_receptive_field_table_block_form_or_layers():
     with pytest.raises(PlaygroundError, match="ResNet-18's is 435x435 pixels"):
         RESNET.receptive_fields("resnet18", (3, 32, 32), 10)
     with pytest.raises(PlaygroundError, match="covers spec models"):
-        receptive.receptive_fields("resnet18 r64", (3, 32, 32), 10)
+        families.receptive_fields("resnet18 r64", (3, 32, 32), 10)
     assert RESNET.blocks("resnet18") == (None, "ResNet-18 is torchvision's network, not a stack of blocks")
-    assert blocks.from_spec("resnet18 scratch r64") == RESNET.blocks("resnet18")
+    assert families.from_spec("resnet18 scratch r64") == RESNET.blocks("resnet18")
     assert RESNET.layers("resnet18") is None and layer_kinds("resnet18 scratch") is None
-    assert params.collapsed_linear("resnet18", (3, 32, 32), 10) is None
+    assert families.collapsed_linear("resnet18", (3, 32, 32), 10) is None
 
 
 # --- no other module tells the families apart ---------------------------------------------------

@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from playground import specs
+from playground import families
 from playground.errors import PlaygroundError
-from playground.models import build_model
+from playground.families import build_model
 
 
 def test_flatten_inserted_where_an_fc_meets_an_image():
@@ -27,10 +27,10 @@ def test_empty_spec_is_one_linear_layer():
     assert [type(x) for x in m] == [nn.Flatten, nn.Linear]
 
 
-@pytest.mark.parametrize("name", [n for n in specs.PRESETS if n != "resnet18"])  # resnet18 downloads weights: see below
+@pytest.mark.parametrize("name", [n for n in families.PRESETS if n != "resnet18"])  # resnet18 downloads weights: see below
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
 def test_every_preset_runs_forward(name, shape):
-    m = build_model(specs.PRESETS[name].spec, shape, 10).eval()
+    m = build_model(families.PRESETS[name].spec, shape, 10).eval()
     assert m(torch.zeros(2, *shape)).shape == (2, 10)
 
 
@@ -48,7 +48,8 @@ def test_shapes_that_do_not_fit_are_refused(spec, message):
 
 
 def test_preview_counts_without_allocating():
-    from playground.models import count_params, preview_model
+    from playground.families import preview_model
+    from playground.models import count_params
 
     m = preview_model("fc100000 fc100000", (1, 28, 28), 10)  # 10 billion parameters: 40 GB if real
     assert count_params(m) == 784 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000 + 100_000 * 10 + 10
@@ -57,7 +58,8 @@ def test_preview_counts_without_allocating():
 
 
 def test_a_model_too_big_to_train_is_refused_with_its_size():
-    from playground.models import check_size, preview_model
+    from playground.families import preview_model
+    from playground.models import check_size
 
     with pytest.raises(PlaygroundError, match=r"10,079,600,010 trainable parameters \(about 40.3 GB"):
         check_size(preview_model("fc100000 fc100000", (1, 28, 28), 10))
@@ -66,7 +68,7 @@ def test_a_model_too_big_to_train_is_refused_with_its_size():
 def test_resnet18_transfer_model_counts_and_trains(tiny_data):
     import torchinfo
 
-    from playground.params import anatomy
+    from playground.families import anatomy
     from playground.events import EndEvent
     from playground.config import TrainConfig
     from playground.train import train
@@ -96,6 +98,6 @@ def test_pretrained_resnet18_offline_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
     with pytest.raises(PlaygroundError, match="could not be downloaded \\(no internet\\).*'resnet18 scratch r224'"):
         build_model("resnet18", (3, 32, 32), 10)
-    assert specs.resolve("resnet18") == "resnet18 r224"
+    assert families.resolve("resnet18") == "resnet18 r224"
     with pytest.raises(PlaygroundError, match="expected resnet18 \\[scratch\\]"):
-        specs.normalize("resnet50")
+        families.normalize("resnet50")

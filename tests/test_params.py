@@ -8,10 +8,10 @@ import torchinfo
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from playground import datasets, specs
+from playground import datasets, families
 from playground.errors import PlaygroundError
-from playground.models import build_model
-from playground.params import anatomy, collapsed_linear, parse_count
+from playground.families import anatomy, build_model, collapsed_linear
+from playground.params import parse_count
 from playground.shapes import plan
 
 SHAPES = sorted({d.input_shape for d in datasets.REGISTRY.values()} | {(1, 28, 28), (3, 32, 32), (1, 8, 8), (3, 64, 48)})
@@ -70,9 +70,9 @@ def test_every_number_equals_torch_and_torchinfo(spec, shape, classes):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("name", list(specs.PRESETS))
+@pytest.mark.parametrize("name", list(families.PRESETS))
 def test_presets_on_every_input_shape(name, shape):
-    spec = specs.PRESETS[name].spec
+    spec = families.PRESETS[name].spec
     try:
         table = anatomy(spec, shape, 10)
     except PlaygroundError:
@@ -88,8 +88,8 @@ def test_the_course_numbers():
     assert anatomy("fc1024 relu fc728 relu", (1, 28, 28), 10).trainable_params == 1_557_330
     assert anatomy("", (3, 32, 32), 10).trainable_params == 30_730
     assert anatomy("fc120 relu fc84 relu", (3, 32, 32), 10).trainable_params == 379_774
-    assert anatomy(specs.PRESETS["lenet"].spec, (3, 32, 32), 10).trainable_params == 62_006
-    cnn = anatomy(specs.PRESETS["cnn"].spec, (1, 28, 28), 10)
+    assert anatomy(families.PRESETS["lenet"].spec, (3, 32, 32), 10).trainable_params == 62_006
+    cnn = anatomy(families.PRESETS["cnn"].spec, (1, 28, 28), 10)
     assert cnn.trainable_params == 1_475_338
     first_conv, first_bn = cnn.rows[0], cnn.rows[1]
     assert first_conv.formula == "(k*k*C_in + 1)*C_out"

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import augment, cli, datasets, jobs, optim, settings, specs
+from playground import augment, cli, datasets, families, jobs, optim, settings
 from playground.cli.common import train_config
 from playground.errors import PlaygroundError
 from playground.config import TrainConfig
@@ -45,7 +45,7 @@ def test_every_trainconfig_field_is_declared_once_in_order():
 
 def test_defaults_and_choices_agree_with_the_engine():
     d = TrainConfig().to_dict()
-    assert d == {**settings.defaults(), "model": specs.resolve(settings.SETTINGS["model"].default)}
+    assert d == {**settings.defaults(), "model": families.resolve(settings.SETTINGS["model"].default)}
     assert settings.SETTINGS["step_size"].default == 1 and settings.SETTINGS["dataset"].default == datasets.DEFAULT_DATASET
     assert settings.OPTIMIZERS == optim.OPTIMIZERS and settings.SCHEDULERS == optim.SCHEDULERS and settings.LOSSES == optim.LOSSES
     assert settings.NORMALIZATIONS == augment.NORMALIZATIONS

@@ -1,8 +1,9 @@
 import pytest
 
-from playground import specs
+from playground import families, specs
 from playground.errors import PlaygroundError
-from playground.models import build_model, count_params
+from playground.families import build_model
+from playground.models import count_params
 from playground.specs import Layer, SpecError, parse
 
 
@@ -21,11 +22,11 @@ def test_tokens_parse_with_defaults():
 
 
 def test_separators_case_and_canonical_form():
-    assert specs.normalize("  FC512,ReLU ,, fc512   RELU ") == "fc512 relu fc512 relu"
-    assert specs.normalize("conv8K3S1P0 Drop.5") == "conv8k3 drop0.5"
-    for preset in specs.PRESETS.values():
-        assert specs.normalize(specs.normalize(preset.spec)) == specs.normalize(preset.spec)
-    assert parse("") == [] and specs.normalize(" , ") == ""
+    assert families.normalize("  FC512,ReLU ,, fc512   RELU ") == "fc512 relu fc512 relu"
+    assert families.normalize("conv8K3S1P0 Drop.5") == "conv8k3 drop0.5"
+    for preset in families.PRESETS.values():
+        assert families.normalize(families.normalize(preset.spec)) == families.normalize(preset.spec)
+    assert parse("") == [] and families.normalize(" , ") == ""
 
 
 @pytest.mark.parametrize(
@@ -56,19 +57,19 @@ def test_position_in_the_error():
 
 
 def test_course_parameter_counts():
-    assert params(specs.PRESETS["base"].spec) == 669_706  # quickstart MLP
-    assert params(specs.PRESETS["wider"].spec) == 1_557_330  # 784-1024-728-10
-    assert params(specs.PRESETS["cnn"].spec) == 1_475_338  # the course's small CNN
-    assert params(specs.PRESETS["lenet"].spec, (3, 32, 32)) == 62_006  # CIFAR-10 LeNet
+    assert params(families.PRESETS["base"].spec) == 669_706  # quickstart MLP
+    assert params(families.PRESETS["wider"].spec) == 1_557_330  # 784-1024-728-10
+    assert params(families.PRESETS["cnn"].spec) == 1_475_338  # the course's small CNN
+    assert params(families.PRESETS["lenet"].spec, (3, 32, 32)) == 62_006  # CIFAR-10 LeNet
     assert params("", (3, 32, 32)) == 30_730  # one linear layer on CIFAR-10
     assert params("fc120 relu fc84 relu", (3, 32, 32)) == 379_774
     assert params("fc120 fc84", (3, 32, 32)) == 379_774  # same count without the non-linearity
 
 
 def test_presets_resolve_by_name():
-    assert specs.resolve("base") == "fc512 relu fc512 relu"
-    assert specs.resolve("BASE") == specs.resolve("fc512 relu fc512 relu")
-    assert specs.resolve("linear") == ""
+    assert families.resolve("base") == "fc512 relu fc512 relu"
+    assert families.resolve("BASE") == families.resolve("fc512 relu fc512 relu")
+    assert families.resolve("linear") == ""
 
 
 def test_mlp_spec_builder():

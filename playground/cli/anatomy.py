@@ -9,13 +9,13 @@ from playground.errors import PlaygroundError
 
 
 def register(sub) -> None:
-    from playground import datasets, specs
+    from playground import datasets, families
 
     pa = sub.add_parser("params", help="the layer table: output shapes, parameter counts with the arithmetic")
     pa.add_argument("--dataset", default=datasets.DEFAULT_DATASET, help="input shape and classes from this dataset's metadata (no files needed)")
     pa.add_argument("--input", help="an input shape instead of a dataset: CxHxW (e.g. 3x32x32) or F")
     pa.add_argument("--classes", type=int, default=10, help="outputs of the classifier with --input")
-    pa.add_argument("--model", default=specs.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(specs.PRESETS)})")
+    pa.add_argument("--model", default=families.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(families.PRESETS)})")
     pa.add_argument("--json", action="store_true", help="one JSON object on stdout")
     pa.set_defaults(func=cmd_params)
 
@@ -46,10 +46,10 @@ def _input(args) -> tuple[tuple[int, ...], int]:
 
 
 def cmd_params(args) -> int:
-    from playground import params, specs
+    from playground import families, params
 
     shape, classes = _input(args)
-    table = params.anatomy(specs.resolve(args.model), shape, classes)
+    table = families.anatomy(families.resolve(args.model), shape, classes)
     if args.json:
         print(json.dumps(table.to_dict(), indent=2))
         return 0

@@ -1,25 +1,25 @@
 """The layer-spec family: "conv8 relu pool2 fc32 relu drop0.5", a stack of layers and the classifier.
 
 Its grammar is specs.py, its walk over an input shape shapes.py; the answers come from the modules
-of each concept (models, params, receptive, blocks). Those modules import this package to dispatch,
-so the methods import them when called. Every method also takes a list of Layers for the text.
+of each concept, which know only layer specs: models.layer_model, params.layer_anatomy,
+receptive.layer_fields and blocks.layer_blocks. models is imported when a model is built, since it
+imports PyTorch. Every method also takes a list of Layers for the text.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from playground.blocks import Blocks, layer_blocks
 from playground.families.base import ModelFamily, Preset, Shape
+from playground.params import Anatomy, layer_anatomy
+from playground.receptive import FieldRow, layer_fields
+from playground.specs import Layer, format_spec, parse
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from playground.blocks import Blocks
-    from playground.params import Anatomy
-    from playground.receptive import FieldRow
-    from playground.specs import Layer
-
-    Spec = str | list[Layer]
+Spec = str | list[Layer]
 
 
 class LayerFamily(ModelFamily):
@@ -42,33 +42,23 @@ class LayerFamily(ModelFamily):
         return True
 
     def parse(self, spec: Spec) -> list[Layer]:
-        from playground.specs import parse
-
         return parse(spec) if isinstance(spec, str) else list(spec)
 
     def canonical(self, spec: Spec) -> str:
-        from playground.specs import format_spec
-
         return format_spec(self.parse(spec))
 
     def build(self, spec: Spec, input_shape: Shape, num_classes: int, load_weights: bool = True) -> nn.Sequential:
-        from playground.models import layer_model
+        from playground.models import layer_model  # PyTorch
 
         return layer_model(spec, input_shape, num_classes)  # no pretrained weights to load
 
     def anatomy(self, spec: Spec, input_shape: Shape, num_classes: int) -> Anatomy:
-        from playground.params import layer_anatomy
-
         return layer_anatomy(spec, input_shape, num_classes)
 
     def receptive_fields(self, spec: Spec, input_shape: Shape, num_classes: int) -> list[FieldRow]:
-        from playground.receptive import layer_fields
-
         return layer_fields(spec, input_shape, num_classes)
 
     def blocks(self, spec: Spec) -> tuple[Optional[Blocks], str]:
-        from playground.blocks import layer_blocks
-
         return layer_blocks(self.parse(spec))
 
     def layers(self, spec: Spec) -> list[Layer]:

@@ -1,8 +1,9 @@
 """The ResNet family: torchvision's ResNet-18 for transfer learning, "resnet18 [scratch] [r<size>]".
 
-The network itself (its text, the input resize, the new head) is transfer.py. It is not a stack of
-spec layers: no block form, no receptive-field table, no layer kinds. The modules this family calls
-import this package to dispatch, so the methods import them when called.
+The network itself (its text, the input resize, the new head) is transfer.py; this module adds its
+layer table, stage by stage (params.Anatomy rows). It is not a stack of spec layers: no block form,
+no receptive-field table, no layer kinds. transfer.py is imported when a method is called, since it
+imports PyTorch.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from playground.errors import PlaygroundError
 from playground.families.base import ModelFamily, Preset, Shape
+from playground.params import Anatomy, Row
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from playground.params import Anatomy
     from playground.transfer import TransferSpec
 
 NO_BLOCKS = "ResNet-18 is torchvision's network, not a stack of blocks"
@@ -71,7 +72,6 @@ def _stage_table(model: nn.Sequential, input_shape: Shape, num_classes: int) -> 
     import torch
     from torch import nn
 
-    from playground.params import Anatomy, Row
     from playground.transfer import blocks_of
 
     macs: dict[nn.Module, int] = {}

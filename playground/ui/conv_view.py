@@ -9,7 +9,7 @@ import streamlit as st
 from playground import convmath
 from playground import convolve as cv
 from playground.errors import PlaygroundError
-from playground.receptive import receptive_fields
+from playground.families import receptive_fields
 from playground.ui.state import set_defaults
 
 WINDOW = "background-color: #ffe08a"

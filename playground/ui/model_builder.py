@@ -11,10 +11,10 @@ from typing import Optional
 
 import streamlit as st
 
-from playground import blocks, datasets, specs
+from playground import blocks, datasets, families, specs
 from playground.blocks import Blocks, ConvBlock, FcBlock
 from playground.errors import PlaygroundError
-from playground.models import check_size, preview_model
+from playground.models import check_size
 from playground.ui import state
 
 CUSTOM = "(custom)"
@@ -23,16 +23,16 @@ POOL_LABELS = {"none": "no pooling", "pool2": "max 2x2", "avgpool2": "avg 2x2", 
 
 
 def default_spec() -> str:
-    return specs.resolve(specs.DEFAULT_PRESET)
+    return families.resolve(families.DEFAULT_PRESET)
 
 
 def _preset_of(spec: str) -> str:
-    return next((name for name in specs.PRESETS if specs.resolve(name) == spec), CUSTOM)
+    return next((name for name in families.PRESETS if families.resolve(name) == spec), CUSTOM)
 
 
 def _preset_of_text(text: str) -> str:
     try:
-        return _preset_of(specs.normalize(text))
+        return _preset_of(families.normalize(text))
     except PlaygroundError:
         return CUSTOM
 
@@ -42,7 +42,7 @@ def _push(spec: str) -> None:
     ss = st.session_state
     ss.spec_text = spec
     ss.preset = _preset_of(spec)
-    b, ss.builder_reason = blocks.from_spec(spec)
+    b, ss.builder_reason = families.from_spec(spec)
     if b is not None:
         ss.b_act, ss.b_nconv, ss.b_nfc = b.activation, len(b.conv), len(b.fc)
         for i, c in enumerate(b.conv):
@@ -73,19 +73,19 @@ def _read() -> Blocks:
 
 
 def _on_builder() -> None:
-    _push(specs.normalize(blocks.to_spec(_read())))
+    _push(families.normalize(blocks.to_spec(_read())))
 
 
 def _on_text() -> None:
     try:
-        _push(specs.normalize(st.session_state.spec_text))
+        _push(families.normalize(st.session_state.spec_text))
     except PlaygroundError:
         st.session_state.preset = CUSTOM  # the error is shown under the text when the page draws
 
 
 def _on_preset() -> None:
     if st.session_state.preset != CUSTOM:
-        _push(specs.resolve(st.session_state.preset))
+        _push(families.resolve(st.session_state.preset))
 
 
 def _sync() -> None:
@@ -96,7 +96,7 @@ def _sync() -> None:
         ss.spec_text = ss.get("model_spec") or default_spec()
     if ss.get("builder_spec") != ss.spec_text or "preset" not in ss or "b_act" not in ss:
         try:
-            _push(specs.normalize(ss.spec_text))
+            _push(families.normalize(ss.spec_text))
         except PlaygroundError:
             ss.preset = CUSTOM
 
@@ -139,13 +139,13 @@ def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expande
     _sync()
     st.session_state.preset = _preset_of_text(st.session_state.spec_text)  # never "base" for a text that is not base
     left, right = st.columns([1, 3])
-    left.selectbox("Preset", (CUSTOM, *specs.PRESETS), key="preset", on_change=_on_preset)
+    left.selectbox("Preset", (CUSTOM, *families.PRESETS), key="preset", on_change=_on_preset)
     state.remember("model", right.text_input("Layer spec", key="spec_text", on_change=_on_text, help=f"Tokens: {specs.GRAMMAR}. The classifier layer is added for you."))
     if st.session_state.preset != CUSTOM:
-        st.caption(specs.PRESETS[st.session_state.preset].description)
+        st.caption(families.PRESETS[st.session_state.preset].description)
     try:
-        spec = specs.normalize(st.session_state.spec_text)
-        check_size(preview_model(spec, input_shape, num_classes))
+        spec = families.normalize(st.session_state.spec_text)
+        check_size(families.preview_model(spec, input_shape, num_classes))
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
         spec = None
@@ -158,7 +158,7 @@ def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expande
 def current_spec() -> str:
     """The model chosen so far (on any page), canonical; the default preset before any choice."""
     try:
-        return specs.normalize(st.session_state.get("spec_text") or "") if "spec_text" in st.session_state else default_spec()
+        return families.normalize(st.session_state.get("spec_text") or "") if "spec_text" in st.session_state else default_spec()
     except PlaygroundError:
         return st.session_state.get("builder_spec") or default_spec()
 
@@ -170,4 +170,4 @@ def dataset_model_builder(dataset: str, blocks_expanded: bool = True) -> Optiona
 
 def module_text(spec: str, input_shape: tuple[int, ...], num_classes: int) -> str:
     """The model as PyTorch prints it, built on the meta device (no memory)."""
-    return "model = " + str(preview_model(spec, input_shape, num_classes))
+    return "model = " + str(families.preview_model(spec, input_shape, num_classes))

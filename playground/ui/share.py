@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from playground import datasets, settings, specs, sweeps
+from playground import datasets, families, settings, sweeps
 from playground.augment import parse_augment
 from playground.errors import PlaygroundError
 from playground.config import TrainConfig
@@ -25,7 +25,7 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
     if s.name == "dataset":
         datasets.info(value)  # "unknown dataset 'x': choose one of ..."
     elif s.name == "model":
-        value = specs.resolve(value)  # a preset name or a spec, canonical
+        value = families.resolve(value)  # a preset name or a spec, canonical
     elif s.name == "augment":
         value = parse_augment(value, datasets.info(values.get("dataset", datasets.default_dataset())).input_shape)
     elif s.name == "device":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import blocks, settings, specs
+from playground import families, settings, specs
 from playground.runs import Run
 from playground.config import TrainConfig
 
@@ -27,7 +27,7 @@ PAGE_DEFAULTS = {"toy_width": 8, "toy_activation": "tanh"}  # the Toy page's, fo
 
 def _mlp(spec: str) -> tuple[int, int, str] | str:
     """(depth, width, activation) of a spec that specs.mlp_spec writes, else why it is not one."""
-    b, why = blocks.from_spec(spec)
+    b, why = families.from_spec(spec)
     if b is None:
         return why
     if b.conv:
@@ -39,7 +39,7 @@ def _mlp(spec: str) -> tuple[int, int, str] | str:
     if not b.fc:
         return 0, PAGE_DEFAULTS["toy_width"], PAGE_DEFAULTS["toy_activation"]
     depth, width, act = len(b.fc), b.fc[0].units, b.activation
-    if specs.mlp_spec(depth, width, act) != specs.normalize(spec):
+    if specs.mlp_spec(depth, width, act) != families.normalize(spec):
         return "its layers are not hidden fc layers with one activation"
     return depth, width, act
 
