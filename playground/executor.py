@@ -20,6 +20,7 @@ laptop cores are better spent on one run at a time).
 from __future__ import annotations
 
 import abc
+import contextlib
 import itertools
 import logging
 import os
@@ -30,9 +31,10 @@ import threading
 import time
 import traceback
 from collections import deque
-from pathlib import Path
+from collections.abc import Callable
 from multiprocessing.connection import Client, Listener
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from playground import worker
 from playground.events import EndEvent, Event
@@ -46,12 +48,13 @@ class Submitted(Protocol):
     """What the executor needs of a submitted run (playground.jobs.Job is one)."""
 
     run_id: int
-    canceller: Optional[Callable[[], None]]
+    canceller: Callable[[], None] | None
 
     @property
     def done(self) -> bool: ...
 
     def deliver(self, events: list[Event]) -> None: ...
+
 
 log = logging.getLogger(__name__)
 KINDS = ("process", "thread")
@@ -64,11 +67,12 @@ class Executor(abc.ABC):
     def __init__(self) -> None:
         self._queue: deque[tuple[Task, list[Submitted], RunStore]] = deque()
         self._cv = threading.Condition()
-        self._current: Optional[Task] = None
+        self._current: Task | None = None
+        self._stopping: Task | None = None  # the current task, once asked to stop (even before it reached its trainer)
         self._seq = itertools.count(1)
-        self._dispatcher: Optional[threading.Thread] = None
+        self._dispatcher: threading.Thread | None = None
 
-    def submit(self, store: "RunStore", jobs: list[Submitted]) -> None:
+    def submit(self, store: RunStore, jobs: list[Submitted]) -> None:
         """Queue jobs as one task (several jobs: twins trained as one group)."""
         task = Task(next(self._seq), str(store.path.parent), tuple(j.run_id for j in jobs), tuple(j.config.to_dict() for j in jobs))
         for job in jobs:
@@ -87,6 +91,7 @@ class Executor(abc.ABC):
             if queued is not None:
                 self._queue.remove(queued)
             elif self._current is task:
+                self._stopping = task
                 self._stop_current(task)
                 return
             else:
@@ -117,15 +122,18 @@ class Executor(abc.ABC):
                 _fail_unfinished(jobs, store, "internal error in the executor; please report it")
             finally:
                 with self._cv:
-                    self._current = None
+                    self._current = self._stopping = None
+
+    def _stop_asked(self, task: Task) -> bool:
+        return self._stopping is task
 
     ready = False  # warm: a run submitted now starts at once
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 (a hook: only the process executor has something to start)
         """Get ready to train at once (the process executor starts its worker)."""
 
     @abc.abstractmethod
-    def _run(self, task: Task, jobs: list[Submitted], store: "RunStore") -> None:
+    def _run(self, task: Task, jobs: list[Submitted], store: RunStore) -> None:
         """Train the task's runs; return when each has ended (its end is in the store)."""
 
     @abc.abstractmethod
@@ -136,28 +144,26 @@ class Executor(abc.ABC):
 class ThreadExecutor(Executor):
     ready = True  # this process is the trainer
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._stop_flag = threading.Event()
-
     def _run(self, task, jobs, store) -> None:
-        self._stop_flag.clear()
         # A thread of its own that is not a daemon: a command-line caller returns once the run's end
         # is delivered, and the interpreter must then wait for the loop's last clean-up (freeing the
         # model in PyTorch) instead of shutting down under it (seen: an abort at exit).
-        thread = threading.Thread(target=worker.execute, args=(task, lambda m, events: jobs[m].deliver(events), self._stop_flag.is_set),
-                                  name=f"playground-task-{task.seq}")
+        thread = threading.Thread(
+            target=worker.execute,
+            args=(task, lambda m, events: jobs[m].deliver(events), lambda: self._stop_asked(task)),
+            name=f"playground-task-{task.seq}",
+        )
         thread.start()
         thread.join()
 
     def _stop_current(self, task) -> None:
-        self._stop_flag.set()
+        """Nothing to pass on: the loop asks `_stop_asked` at every step."""
 
 
 class ProcessExecutor(Executor):
     def __init__(self) -> None:
         super().__init__()
-        self._process: Optional[subprocess.Popen] = None
+        self._process: subprocess.Popen | None = None
         self._conn = None
         self._send_lock = threading.Lock()
         self._start_lock = threading.Lock()
@@ -176,7 +182,7 @@ class ProcessExecutor(Executor):
         threading.Thread(target=self._worker, name="playground-worker-start", daemon=True).start()
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         with self._start_lock:
             return self._process.pid if self._process is not None and self._process.poll() is None else None
 
@@ -192,8 +198,13 @@ class ProcessExecutor(Executor):
                     # the folder holding this package first on the path: the app may be started from any folder
                     root = str(Path(__file__).resolve().parent.parent)
                     path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
-                    env = dict(os.environ, PYTHONPATH=path, PLAYGROUND_WORKER_ADDRESS=str(listener.address),
-                               PLAYGROUND_WORKER_KEY=key.hex(), PLAYGROUND_WORKER_PARENT=str(os.getpid()))
+                    env = dict(
+                        os.environ,
+                        PYTHONPATH=path,
+                        PLAYGROUND_WORKER_ADDRESS=str(listener.address),
+                        PLAYGROUND_WORKER_KEY=key.hex(),
+                        PLAYGROUND_WORKER_PARENT=str(os.getpid()),
+                    )
                     process = subprocess.Popen([sys.executable, "-m", "playground.worker"], env=env)
                     self._conn = _accept(listener, process, key)
                 self._process, self._ready = process, False
@@ -204,9 +215,11 @@ class ProcessExecutor(Executor):
 
     def _run(self, task, jobs, store) -> None:
         try:
-            process, conn = self._worker()
+            _process, conn = self._worker()
             with self._send_lock:
                 conn.send(("task", task))
+                if self._stop_asked(task):  # asked while the worker was starting, before there was anyone to tell
+                    conn.send(("stop", task.seq))
             while True:
                 message = conn.recv()
                 if message[0] == "events":
@@ -216,8 +229,9 @@ class ProcessExecutor(Executor):
         except (EOFError, OSError) as e:  # the worker is gone (killed, out of memory) or never came
             code = self._process.wait(5) if self._process is not None else None
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}" if code is not None else str(e)
-            _fail_unfinished(jobs, store, f"the training process ended unexpectedly ({how}), perhaps out of memory; "
-                                          "the next run starts a new one")
+            _fail_unfinished(
+                jobs, store, f"the training process ended unexpectedly ({how}), perhaps out of memory; the next run starts a new one"
+            )
             with self._start_lock:
                 self._process = self._conn = None
                 self._ready = False
@@ -225,10 +239,8 @@ class ProcessExecutor(Executor):
     def _stop_current(self, task) -> None:
         with self._send_lock:
             if self._conn is not None:
-                try:
+                with contextlib.suppress(OSError):  # the worker just ended (a broken pipe): the dispatcher sees it
                     self._conn.send(("stop", task.seq))
-                except (BrokenPipeError, OSError):  # the worker just ended: the dispatcher sees it
-                    pass
 
 
 def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: float = 120):
@@ -238,7 +250,7 @@ def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: 
     def accept() -> None:
         try:
             result["conn"] = listener.accept()
-        except Exception as e:  # noqa: BLE001 - handed to the caller
+        except Exception as e:
             result["error"] = e
 
     waiter = threading.Thread(target=accept, daemon=True)
@@ -248,10 +260,8 @@ def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: 
         waiter.join(0.1)
         if waiter.is_alive() and (process.poll() is not None or time.monotonic() > deadline):
             process.kill()
-            try:  # unblock accept() with a connection of our own, then report the failure
+            with contextlib.suppress(OSError):  # unblock accept() with a connection of our own, then report the failure
                 Client(listener.address, authkey=key).close()
-            except OSError:
-                pass
             waiter.join(5)
             raise OSError(f"the training process did not start (exit code {process.poll()})")
     if "error" in result:
@@ -259,7 +269,7 @@ def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: 
     return result["conn"]
 
 
-def _fail_unfinished(jobs: list[Submitted], store: "RunStore", message: str) -> None:
+def _fail_unfinished(jobs: list[Submitted], store: RunStore, message: str) -> None:
     for job in jobs:
         if job.done:
             continue
@@ -274,7 +284,7 @@ _executors: dict[str, Executor] = {}
 _executors_lock = threading.Lock()
 
 
-def get(kind: Optional[str] = None) -> Executor:
+def get(kind: str | None = None) -> Executor:
     """The process-wide executor of a kind (default: $PLAYGROUND_EXECUTOR, else 'process')."""
     from playground.errors import PlaygroundError
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -75,6 +76,7 @@ def test_a_killed_worker_fails_its_run_and_a_new_worker_takes_the_next(tiny_home
 
 PARENT = """
 import sys
+import threading
 from playground import jobs
 from playground.config import TrainConfig
 
@@ -130,3 +132,25 @@ def test_an_unknown_executor_kind_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PLAYGROUND_EXECUTOR", "gpu-farm")
     with pytest.raises(PlaygroundError, match="PLAYGROUND_EXECUTOR = 'gpu-farm' is not allowed: use one of process, thread"):
         executor.get()
+
+
+@pytest.mark.parametrize("kind", ["process", "thread"])
+def test_a_stop_while_the_trainer_starts_is_not_lost(tiny_home, monkeypatch, kind):
+    """Stop pressed after the run left the queue but before its trainer had it (the worker still
+    warming up): the run still ends 'stopped', not trained to the end."""
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", kind)
+    ex = executor.ProcessExecutor() if kind == "process" else executor.ThreadExecutor()
+    manager = jobs.JobManager(jobs.manager().store, ex)
+    if kind == "thread":  # hold the task between leaving the queue and reaching its trainer
+        gate = threading.Event()
+        original = executor.ThreadExecutor._run
+        monkeypatch.setattr(executor.ThreadExecutor, "_run", lambda self, *a: (gate.wait(30), original(self, *a)))
+    job = manager.submit(long_run(seed=5))
+    wait_for(lambda: ex._current is not None, 30)  # out of the queue: a stop now goes to the current task
+    assert kind == "thread" or not ex.ready  # the worker is still starting
+    job.stop()
+    if kind == "thread":
+        gate.set()
+    assert job.wait(120), "the stopped run did not end within 120 s"
+    assert job.status == "stopped", job.message
+    assert manager.store.get(job.run_id).status == "stopped"
