@@ -1,7 +1,7 @@
 """What every real-browser test file shares: Playwright (PyPI) driving Debian's chromium against
 `streamlit run` on localhost, over a home holding the tiny Fashion-MNIST.
 
-A test module does `from tests.browser import *`: it is skipped where playwright or
+A test module imports its fixtures and helpers from here: it is skipped where playwright or
 /usr/bin/chromium is missing, unless PLAYGROUND_REQUIRE_BROWSER=1 (CI, where .ci/run installs
 both) makes that a failure. Screenshots go to tests/artifacts/ (git-ignored).
 """
@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -40,37 +41,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-SERVER_HOMES: dict[str, Path] = {}
+SERVER_HOMES: dict[str, Path] = {}  # each server's home, by its URL (filled by `server`, read by store_of)
+SERVER_START_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run` on a free localhost port, over a home holding the tiny Fashion-MNIST."""
+    """`streamlit run` on a free localhost port, over a home holding the tiny Fashion-MNIST. Its
+    output goes to a log file (a pipe nobody reads would block the server once full), whose end
+    is shown if it does not start."""
     from tests.conftest import write_tiny_fashion
 
     home = tmp_path_factory.mktemp("browser-home")
     write_tiny_fashion(home / "data" / "FashionMNIST" / "raw")
+    log_path = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
     port = _free_port()
     env = dict(os.environ, PLAYGROUND_HOME=str(home), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://localhost:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
         try:
             urllib.request.urlopen(url + "/_stcore/health", timeout=2)
             break
         except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                why = f"exited with code {proc.returncode}" if proc.poll() is not None else f"not healthy after {SERVER_START_SECONDS} s"
+                proc.kill()
+                proc.wait(10)
+                raise RuntimeError(f"streamlit did not start ({why}): " + log_path.read_bytes().decode(errors="replace")[-2000:]) from None
             time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
     SERVER_HOMES[url] = home
     yield url
+    SERVER_HOMES.pop(url, None)
     proc.terminate()
-    proc.wait(20)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +94,14 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
@@ -92,6 +115,25 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(autouse=True)
+def no_runs_left(request):
+    """After each test that used a server: none of the server's runs is still queued or running
+    (waited for up to 30 s), so that the next test's runs do not queue behind this one's."""
+    url = request.getfixturevalue("server") if "server" in request.fixturenames else None
+    yield
+    if url is None or url not in SERVER_HOMES:
+        return
+    from playground.runs import ACTIVE
+
+    store = store_of(url)
+    going = lambda: [(r.id, r.status, r.config.model) for r in store.list_runs(limit=2000) if r.status in ACTIVE]  # noqa: E731
+    deadline = time.monotonic() + 30
+    while going():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the test left runs queued or running after 30 s: {going()}")
+        time.sleep(0.5)
+
+
 def open_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("h1", timeout=60_000)
@@ -103,8 +145,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-
-
 def store_of(url: str):
     """The run store of the server at url (the browser fixture's home)."""
     from playground.runs import RunStore
@@ -112,4 +152,93 @@ def store_of(url: str):
     return RunStore(SERVER_HOMES[url] / "runs.sqlite")
 
 
-__all__ = ["ARTIFACTS", "ROOT", "expect", "server", "browser", "page", "open_page", "shot", "store_of", "pytest", "re", "time", "json"]
+def nav(page, title: str, settle_ms: int = 1_000) -> None:
+    """A real page switch: the sidebar's navigation link (not page.goto)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_timeout(settle_ms)
+
+
+def slider(page, label: str):
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+
+def number(page, label: str):
+    return page.get_by_label(label, exact=True).and_(page.get_by_test_id("stNumberInputField"))
+
+
+def spec_box(page):
+    return page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))
+
+
+def link(page) -> dict[str, str]:
+    """The settings in the address bar, as the app wrote them."""
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def no_traceback(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
+
+
+def wait_for_trainer(page, url: str, seconds: float = 60) -> None:
+    """Open url and reload it until the sidebar says the trainer (the worker process) is warm: a
+    student reads the page first, and a run pressed before then waits for the worker's start."""
+    open_page(page, url)
+    deadline = time.monotonic() + seconds
+    while not page.get_by_text("trainer ready").count():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"waited {seconds:g} s for the sidebar to say 'trainer ready'; it says: "
+                + page.get_by_test_id("stSidebar").inner_text()[-300:]
+            )
+        page.wait_for_timeout(500)
+        page.reload()
+        page.wait_for_selector("h1", timeout=60_000)
+
+
+TINY_RUN = "model=fc32+relu&epochs=1&batch=16&train=200"
+
+
+def train_tiny_run(page, server: str, seed: int) -> int:
+    """Train one tiny run (fc32 relu, 1 epoch on 200 images) from the Train page, in this page's
+    session, and wait for it to finish (or be served from the cache); its run id."""
+    open_page(page, f"{server}/?{TINY_RUN}&seed={seed}")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(
+        page.get_by_text(re.compile(r"(Completed|Served from the cache: .*) in [\d.]+ s on ")).first,
+        f"the tiny run of seed {seed} to finish",
+    ).to_be_visible(timeout=90_000)
+    runs = [
+        r
+        for r in store_of(server).list_runs()
+        if r.status == "completed"
+        and (r.config.model, r.config.epochs, r.config.batch_size, r.config.train_limit, r.config.seed) == ("fc32 relu", 1, 16, 200, seed)
+    ]
+    assert len(runs) == 1, [(r.id, r.status) for r in runs]
+    return runs[0].id
+
+
+__all__ = [
+    "ARTIFACTS",
+    "ROOT",
+    "browser",
+    "expect",
+    "json",
+    "link",
+    "nav",
+    "no_runs_left",
+    "no_traceback",
+    "number",
+    "open_page",
+    "page",
+    "pytest",
+    "re",
+    "server",
+    "shot",
+    "slider",
+    "spec_box",
+    "store_of",
+    "time",
+    "train_tiny_run",
+    "wait_for_trainer",
+]

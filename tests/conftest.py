@@ -70,3 +70,19 @@ def subprocess_env(tiny_home) -> dict:
     """Environment for a CLI subprocess: the tiny home, and no Debian folder to copy the real set from."""
     env = dict(os.environ, PLAYGROUND_HOME=str(tiny_home), PYTHONPATH=str(Path(__file__).parent.parent))
     return env
+
+
+@pytest.fixture
+def no_leftover_jobs(home):
+    """After the test, no run it started is still queued or running: the executor is one per process,
+    so a run left going would hold up the next test's runs. One left going is stopped and the test errors."""
+    yield
+    from playground import jobs
+
+    left = jobs.manager().active()
+    for job in left:
+        job.stop()
+    stuck = [job.run_id for job in left if not job.wait(30)]
+    assert not left, f"the test left runs {[j.run_id for j in left]} queued or running" + (
+        f"; {stuck} did not stop within 30 s" if stuck else ""
+    )

@@ -1,21 +1,31 @@
-"""AppTest of the Results page on runs trained on the tiny Fashion-MNIST."""
+"""AppTest of the Results page on runs trained for the test (the tiny Fashion-MNIST, a toy set)."""
 
-from streamlit.testing.v1 import AppTest
+import json
+import re
+
+import pytest
 
 from playground import jobs
 from playground.config import TrainConfig
+from tests.apptest import app, wait_for_job, wait_until
+
+pytestmark = pytest.mark.usefixtures("no_leftover_jobs")
 
 
 def trained(**kw) -> int:
-    job = jobs.manager().submit(TrainConfig(**{"model": "conv4k3 relu pool2 fc16 relu", "epochs": 2, "batch_size": 16, **kw}))
-    assert job.wait(120)
-    return job.run_id
+    config = TrainConfig(**{"model": "conv4k3 relu pool2 fc16 relu", "epochs": 2, "batch_size": 16, **kw})
+    return wait_for_job(jobs.manager().submit(config), 120, f"a tiny run to look at: {config.model}, {config.epochs} epoch(s)").run_id
+
+
+def test_results_page_without_runs_says_where_runs_come_from(home):
+    at = app("app_pages/results.py")
+    assert not at.exception and at.title[0].value == "Results"
+    assert at.info[0].value == "No finished run with stored weights yet: train one on the Train page, then come back."
 
 
 def test_results_page_views(tiny_home):
     first, second = trained(lr=0.01, epochs=1), trained(augment="flip")  # the first still makes mistakes
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
-    at.switch_page("app_pages/results.py").run()
+    at = app("app_pages/results.py")
     assert not at.exception and at.selectbox(key="results_run").value == second  # the newest
     at.selectbox(key="results_run").set_value(first).run()
     assert "on 100 test images" in at.caption[0].value
@@ -36,47 +46,16 @@ def test_results_page_views(tiny_home):
     assert labels[:3] == ["Weights (state_dict, .pt)", "Config (JSON)", "Metrics per epoch (CSV)"] and "Download chart" in labels
 
 
-def test_share_link_round_trip(tiny_home):
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
-    at.query_params.update({"model": "fc64 relu", "lr": "0.01", "epochs": "7", "batch": "16", "opt": "adam", "aug": "flip", "val": "0.2", "stop": "3"})
-    at.run()
-    assert not at.exception and not at.warning
-    assert at.text_input(key="spec_text").value == "fc64 relu" and at.number_input(key="b_fc0_n").value == 64
-    assert (at.select_slider(key="lr").value, at.number_input(key="epochs").value, at.select_slider(key="batch_size").value) == (0.01, 7, 16)
-    assert at.selectbox(key="optimizer").value == "adam" and at.multiselect(key="augment_list").value == ["flip"]
-    assert at.number_input(key="early_stopping").value == 3
-    at.select_slider(key="lr").set_value(0.03).run()
-    assert at.query_params["lr"] == "0.03" and at.query_params["model"] == "fc64 relu"
-
-
-def test_tampered_share_link_is_explained(tiny_home):
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
-    at.query_params.update({"lr": "-1", "epochs": "many", "dataset": "imagenet", "model": "fc64 relu fcx", "batch": "32"})
-    at.run()
-    assert not at.exception
-    text = at.warning[0].value
-    assert "lr = -1.0 is not allowed" in text and "epochs = 'many' is not allowed" in text and "unknown dataset 'imagenet'" in text and "bad layer 'fcx'" in text
-    assert at.select_slider(key="batch_size").value == 32  # the good settings are kept
-    assert at.select_slider(key="lr").value == 0.1
-
-
 def test_toy_run_charts_and_a_stopped_run_explained(home):
-    import json
-    import re
-    import time
-
     manager = jobs.manager()
     job = manager.submit(TrainConfig(dataset="circles", model="fc8 tanh", epochs=500, batch_size=1, optimizer="adam", lr=0.03))
-    deadline = time.time() + 60
-    while not manager.store.epochs(job.run_id):  # one epoch completed, then stop mid-way through a later one
-        assert time.time() < deadline
-        time.sleep(0.2)
+    # one epoch completed, then stop mid-way through a later one
+    wait_until(lambda: manager.store.epochs(job.run_id), 60, f"the first epoch of toy run {job.run_id} in the run store")
     job.stop()
-    assert job.wait(30)
+    wait_for_job(job, 30, "Stop was asked for")
     run = manager.store.get(job.run_id)
     assert run.status == "stopped" and "test_accuracy" in run.final
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
-    at.switch_page("app_pages/results.py").run()
+    at = app("app_pages/results.py")
     assert not at.exception
     line = at.caption[0].value
     step, epoch = re.search(r"at step (\d+) \(epoch (\d+)\)", run.message).groups()

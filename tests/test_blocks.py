@@ -22,7 +22,7 @@ fc_blocks = st.builds(FcBlock, st.integers(1, 2048), st.booleans(), st.sampled_f
 
 
 @settings(max_examples=200, deadline=None)
-@given(conv=st.lists(conv_blocks, max_size=4), fc=st.lists(fc_blocks, max_size=4), act=st.sampled_from(specs.ACTIVATIONS + ("none",)))
+@given(conv=st.lists(conv_blocks, max_size=4), fc=st.lists(fc_blocks, max_size=4), act=st.sampled_from((*specs.ACTIVATIONS, "none")))
 def test_blocks_round_trip_through_the_spec(conv, fc, act):
     original = Blocks(conv, fc, act if conv or fc else "relu")
     spec = to_spec(original)

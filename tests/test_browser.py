@@ -4,10 +4,40 @@ and of a cached run's redraw."""
 
 from __future__ import annotations
 
-from tests.browser import *  # noqa: F401,F403 - the server, browser and page fixtures
+import json
+import re
+import time
 
-PAGES = [("", "Train"), ("data", "Data: Fashion-MNIST"), ("model", "Model anatomy"), ("results", "Results"), ("toy", "Toy 2D"),
-         ("experiments", "Experiments"), ("runs", "Run history"), ("conv", "Convolution arithmetic")]
+import pytest
+
+from tests.browser import (  # noqa: F401 (pytest fixtures, found by name)
+    ARTIFACTS,
+    browser,
+    expect,
+    link,
+    nav,
+    no_runs_left,
+    number,
+    open_page,
+    page,
+    server,
+    shot,
+    slider,
+    spec_box,
+    train_tiny_run,
+    wait_for_trainer,
+)
+
+PAGES = [
+    ("", "Train"),
+    ("data", "Data: Fashion-MNIST"),
+    ("model", "Model anatomy"),
+    ("results", "Results"),
+    ("toy", "Toy 2D"),
+    ("experiments", "Experiments"),
+    ("runs", "Run history"),
+    ("conv", "Convolution arithmetic"),
+]
 
 
 @pytest.mark.parametrize("path, title", PAGES)
@@ -25,15 +55,10 @@ def FIRST_POINT(page):
 
 
 def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
-    open_page(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200")
-    for _ in range(60):  # a student reads the page first: the trainer warms up meanwhile (the sidebar says when)
-        if page.get_by_text("trainer ready").count():
-            break
-        page.wait_for_timeout(500)
-        page.reload()
-        page.wait_for_selector("h1")
+    # a student reads the page first: the trainer warms up meanwhile (the sidebar says when)
+    wait_for_trainer(page, f"{server}/?model=fc32+relu&epochs=3&batch=16&train=200")
     expect(page.get_by_text("trainer ready")).to_be_visible()
-    expect(page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))).to_have_value("fc32 relu")
+    expect(spec_box(page)).to_have_value("fc32 relu")
     t0 = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     expect(FIRST_POINT(page)).to_be_visible(timeout=60_000)
@@ -49,6 +74,9 @@ def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
     page.get_by_role("button", name="Train", exact=True).click()
     expect(FIRST_POINT(page)).to_be_visible(timeout=60_000)
     warm = time.perf_counter() - t0
+    expect(page.get_by_text("Completed in"), "the warm server's run to finish (no run left going for the next test)").to_be_visible(
+        timeout=90_000
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     latency = {"first_curve_seconds": first_point, "first_curve_seconds_warm_server": warm, "cached_redraw_seconds": cached}
     (ARTIFACTS / "latency.json").write_text(json.dumps(latency, indent=2))
@@ -56,7 +84,8 @@ def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
 
 
 def test_stop_a_long_run(server, page):
-    open_page(page, f"{server}/?model=fc64+relu&epochs=50&batch=1&seed=7")
+    # the worker warm first, whatever ran before: a Stop sent while it starts is lost (playground/executor.py)
+    wait_for_trainer(page, f"{server}/?model=fc64+relu&epochs=50&batch=1&seed=7")
     page.get_by_role("button", name="Train", exact=True).click()
     stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=60_000)
@@ -67,8 +96,11 @@ def test_stop_a_long_run(server, page):
 
 def test_a_share_link_restores_the_settings(server, page):
     open_page(page, f"{server}/?model=conv8k3+relu+pool2+fc32+relu&lr=0.03&epochs=7")
-    expect(page.get_by_label("Layer spec", exact=True).and_(page.get_by_test_id("stTextInputField"))).to_have_value("conv8k3 relu pool2 fc32 relu")
-    assert "lr=0.03" in page.url and "epochs=7" in page.url
+    expect(spec_box(page)).to_have_value("conv8k3 relu pool2 fc32 relu")
+    expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.03")
+    expect(number(page, "Epochs")).to_have_value("7")
+    expect(page, "the app to write its settings back to the address bar").to_have_url(re.compile(r"dataset=fashion-mnist"))
+    assert link(page) == {"dataset": "fashion-mnist", "model": "conv8k3 relu pool2 fc32 relu", "lr": "0.03", "epochs": "7"}, page.url
     open_page(page, f"{server}/model?model=lenet")
     expect(page.get_by_text("44,426").first).to_be_visible()
     shot(page, "share-link-model")
@@ -82,7 +114,9 @@ def test_upload_your_own_image_on_the_results_page(server, page, tmp_path):
     digit[10:54, 28:36] = 0  # a dark bar on white paper
     path = tmp_path / "mine.png"
     Image.fromarray(digit).save(path)
-    open_page(page, f"{server}/results")  # the tiny run trained above has its weights
+    run_id = train_tiny_run(page, server, seed=31)  # a run of its own, with weights
+    nav(page, "Results")  # in the same session: the Results page opens on the run just trained
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(rf"^#{run_id} fc32 relu "))
     page.get_by_role("tab", name="Your own image").click()
     page.locator("input[type='file']").set_input_files(str(path))
     expect(page.get_by_text("Predicted:")).to_be_visible(timeout=30_000)

@@ -4,10 +4,13 @@ at once that it will not start. The measured speeds go to tests/artifacts/starva
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import statistics
+import time
 
-from tests.browser import *  # noqa: F401,F403 - the server, browser and page fixtures
+from tests.browser import ARTIFACTS, browser, expect, nav, no_runs_left, open_page, page, server, shot, store_of  # noqa: F401 (pytest fixtures, found by name)
 
 SPEC = "fc256+relu+fc256+relu"
 WINDOW_SECONDS = 4.0
@@ -25,14 +28,9 @@ def _steps_per_second(url: str, run_id: int, page) -> float:
     return (_last_step(url, run_id) - s0) / (time.perf_counter() - t0)
 
 
-def _nav(page, title: str) -> None:
-    """A real page switch: the sidebar's navigation link, not a reload."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    page.wait_for_selector("h1")
-
-
 def _running_run(url: str, seed: int) -> int:
-    runs = [r for r in store_of(url).list_runs() if r.config.seed == seed]
+    runs = [r for r in store_of(url).list_runs() if r.config.seed == seed and r.status == "running"]
+    assert len(runs) == 1, f"one running run of seed {seed} expected: {[(r.id, r.status) for r in store_of(url).list_runs()]}"
     return runs[0].id
 
 
@@ -48,17 +46,23 @@ def test_a_queued_runs_page_does_not_slow_the_run_ahead_and_stop_takes_it_off_th
     queued_shown, data_shown = [], []
     for _ in range(4):  # interleaved, so that a drift of the machine's speed hits both alike
         queued_shown.append(_steps_per_second(server, ahead, page))
-        _nav(page, "Data")
+        nav(page, "Data", settle_ms=0)
         data_shown.append(_steps_per_second(server, ahead, page))
-        _nav(page, "Train")
+        nav(page, "Train", settle_ms=0)
         expect(page.get_by_text("Queued: it starts when")).to_be_visible(timeout=30_000)
     shot(page, "train-queued")
     ratio = statistics.median(queued_shown) / statistics.median(data_shown)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "starvation.json").write_text(json.dumps(
-        {"steps_per_second_queued_page_shown": queued_shown, "steps_per_second_data_page_shown": data_shown, "ratio_of_medians": ratio}, indent=2))
-    print(f"run ahead: {statistics.median(queued_shown):.0f} steps/s with the queued run's page shown, "
-          f"{statistics.median(data_shown):.0f} with the Data page: {ratio:.2f}")
+    (ARTIFACTS / "starvation.json").write_text(
+        json.dumps(
+            {"steps_per_second_queued_page_shown": queued_shown, "steps_per_second_data_page_shown": data_shown, "ratio_of_medians": ratio},
+            indent=2,
+        )
+    )
+    print(
+        f"run ahead: {statistics.median(queued_shown):.0f} steps/s with the queued run's page shown, "
+        f"{statistics.median(data_shown):.0f} with the Data page: {ratio:.2f}"
+    )
     assert min(queued_shown) > 0, "the run ahead stalled while the queued run's page was shown"
     assert ratio >= 0.8, (queued_shown, data_shown)
 

@@ -4,7 +4,11 @@ Screenshots go to tests/artifacts/small-*.png."""
 
 from __future__ import annotations
 
-from tests.browser import *  # noqa: F401,F403 - the server, browser and page fixtures
+import re
+
+import pytest
+
+from tests.browser import ARTIFACTS, browser, expect, no_runs_left, open_page, page, server, train_tiny_run  # noqa: F401 (pytest fixtures, found by name)
 
 FOCUSED_LABEL = "() => document.activeElement && document.activeElement.getAttribute('aria-label')"
 
@@ -56,13 +60,13 @@ def test_model_page_tables_fit_1400_px(server, page):
 
 @pytest.fixture(scope="module")
 def trained(server, browser):
-    """One tiny finished run in the server's store, trained from the Train page."""
+    """One tiny finished run in the server's store (the only one: no other test here trains), trained
+    from the Train page. The tests that need it ask for it; none relies on a run another test made."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    open_page(page, f"{server}/?model=fc32+relu&epochs=1&batch=16&train=200")
-    page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text("Completed in")).to_be_visible(timeout=90_000)
-    context.close()
+    try:
+        train_tiny_run(context.new_page(), server, seed=32)
+    finally:
+        context.close()
     return server
 
 
@@ -73,7 +77,7 @@ def test_runs_table_keeps_the_accuracy_in_view(trained, page):
     view(page, table, "runs")
     headers = page.evaluate("() => [...document.querySelectorAll('[data-testid=stDataFrame] th')].map(t => t.textContent)")
     assert headers[:4] == ["run", "status", "test accuracy", "model"], headers  # first, whatever scrolls off on the right
-    (scroll, client), = page.evaluate(TABLE_WIDTHS)
+    ((_scroll, client),) = page.evaluate(TABLE_WIDTHS)
     assert client >= 900  # run, status and accuracy take under 300 px of it
 
 

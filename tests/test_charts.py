@@ -61,7 +61,7 @@ def test_step_loss_of_a_healthy_run_stays_linear_and_an_exact_zero_does_not_brea
     healthy = [{"step": i, "epoch": 1, "loss": 2.3 / i} for i in range(1, 200)]  # 2.3 down to 0.012: under 3 orders
     spec = renders(charts.step_loss(healthy, 10))
     assert all(s.get("type") != "log" for s in y_scales(spec)) and not rules(spec) and spec["title"] == "Loss per step"
-    fitted = [{"step": i, "epoch": 1, "loss": 10.0 ** -i} for i in range(6)] + [{"step": 6, "epoch": 1, "loss": 0.0}]
+    fitted = [{"step": i, "epoch": 1, "loss": 10.0**-i} for i in range(6)] + [{"step": 6, "epoch": 1, "loss": 0.0}]
     spec = renders(charts.step_loss(fitted, 10))
     assert {"type": "log"} in y_scales(spec)
     layer = next(d for d in walk(spec) if d.get("mark", {}).get("opacity") == 0.3)
@@ -71,8 +71,12 @@ def test_step_loss_of_a_healthy_run_stays_linear_and_an_exact_zero_does_not_brea
 
 def test_epoch_axes_are_whole_numbers():
     one = [{"epoch": 1, "train_loss": 0.5, "test_loss": 0.6, "train_accuracy": 0.8, "test_accuracy": 0.7}]
-    for chart in (charts.epoch_metric(one, "accuracy"), charts.epoch_metric(one, "loss"), charts.learning_rate([{"epoch": 1, "lr": 0.1}], "step"),
-                  epoch_overlay([Series("a", 0, one, [], 1)], "test_accuracy", "t", "lr")):
+    for chart in (
+        charts.epoch_metric(one, "accuracy"),
+        charts.epoch_metric(one, "loss"),
+        charts.learning_rate([{"epoch": 1, "lr": 0.1}], "step"),
+        epoch_overlay([Series("a", 0, one, [], 1)], "test_accuracy", "t", "lr"),
+    ):
         spec = renders(chart)
         (x,) = [d["x"] for d in walk(spec) if isinstance(d.get("x"), dict) and d["x"].get("field") == "epoch"]
         assert x["axis"]["format"] == "d" and x["axis"]["tickMinStep"] == 1
@@ -87,7 +91,16 @@ def test_step_axes_are_whole_numbers():
 
 
 def test_epoch_loss_blow_up_is_on_a_log_scale():
-    epochs = [{"epoch": e, "train_loss": 10.0 ** (10 * e), "test_loss": float("inf") if e == 3 else 1.0, "train_accuracy": 0.1, "test_accuracy": 0.1} for e in (1, 2, 3)]
+    epochs = [
+        {
+            "epoch": e,
+            "train_loss": 10.0 ** (10 * e),
+            "test_loss": float("inf") if e == 3 else 1.0,
+            "train_accuracy": 0.1,
+            "test_accuracy": 0.1,
+        }
+        for e in (1, 2, 3)
+    ]
     assert {"type": "log"} in y_scales(renders(charts.epoch_metric(epochs, "loss")))
     spec = renders(epoch_overlay([Series("1", 0, epochs, [], 1)], "train_loss", "Training loss per epoch", "learning rate"))
     assert {"type": "log"} in y_scales(spec)
@@ -111,7 +124,10 @@ def test_step_loss_overlay_draws_a_blow_up_on_a_log_scale_and_marks_where_a_run_
 def test_long_labels_get_a_legend_that_shows_them_whole():
     from playground import sweeps
 
-    labels = [sweeps.label("model", m) for m in ("fc512 relu fc512 relu", "conv32k3p1 bn relu pool2 conv64k3 bn relu pool2 fc600 relu drop0.25 fc120 relu")]
+    labels = [
+        sweeps.label("model", m)
+        for m in ("fc512 relu fc512 relu", "conv32k3p1 bn relu pool2 conv64k3 bn relu pool2 fc600 relu drop0.25 fc120 relu")
+    ]
     spec = renders(step_loss_overlay([_series(x, [2.3, 2.0, 1.8]) for x in labels], "model", 10))
     (legend,) = [d["color"]["legend"] for d in walk(spec) if isinstance(d.get("color"), dict) and "legend" in d["color"]]
     assert legend["orient"] == "bottom" and legend["labelLimit"] == 0

@@ -8,7 +8,7 @@ TINY = ["--model", "fc32 relu", "--epochs", "2", "--batch-size", "16", "--lr", "
 
 
 def cli(env, *args):
-    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, check=False, env=env, timeout=300)
 
 
 def test_datasets_json(subprocess_env):
@@ -55,13 +55,42 @@ def test_params_json(subprocess_env):
 
 
 def test_conv_json_matches_the_hand_computation(subprocess_env):
-    r = cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1", "--mode", "convolution", "--json")
+    r = cli(
+        subprocess_env,
+        "conv",
+        "--image",
+        "2 1 2; 3 9 1",
+        "--kernel",
+        "-1 0 1; -2 0 2; -1 0 1",
+        "--padding",
+        "1",
+        "--mode",
+        "convolution",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["output"] == [[-11, 2, 11], [-19, 4, 19]] and out["torch_agrees"] is True
-    corr = json.loads(cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1", "--mode", "correlation", "--json").stdout)
+    corr = json.loads(
+        cli(
+            subprocess_env,
+            "conv",
+            "--image",
+            "2 1 2; 3 9 1",
+            "--kernel",
+            "-1 0 1; -2 0 2; -1 0 1",
+            "--padding",
+            "1",
+            "--mode",
+            "correlation",
+            "--json",
+        ).stdout
+    )
     assert corr["output"] == [[11, -2, -11], [19, -4, -19]]
-    assert "out[1][1] = 2*1 + 1*0 + 2*(-1)" in cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1").stdout
+    assert (
+        "out[1][1] = 2*1 + 1*0 + 2*(-1)"
+        in cli(subprocess_env, "conv", "--image", "2 1 2; 3 9 1", "--kernel", "-1 0 1; -2 0 2; -1 0 1", "--padding", "1").stdout
+    )
 
 
 @pytest.mark.parametrize(

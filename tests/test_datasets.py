@@ -19,7 +19,7 @@ def test_metadata_needs_no_files(home):
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(PlaygroundError, match="unknown dataset 'cifar100'.*fashion-mnist"):
+    with pytest.raises(PlaygroundError, match=r"unknown dataset 'cifar100'.*fashion-mnist"):
         datasets.info("cifar100")
 
 
@@ -80,7 +80,9 @@ def test_truncated_file_gives_a_clear_error(tiny_home):
         datasets.load("fashion-mnist")
 
 
-@pytest.mark.parametrize("content", [b"not an idx file at all", b"\x00\x00\x08\x03\x00\x00\x00\x05\x00\x00\x00\x1c\x00\x00\x00\x1c" + b"\x00" * 100])
+@pytest.mark.parametrize(
+    "content", [b"not an idx file at all", b"\x00\x00\x08\x03\x00\x00\x00\x05\x00\x00\x00\x1c\x00\x00\x00\x1c" + b"\x00" * 100]
+)
 def test_corrupt_content_gives_a_clear_error(tiny_home, content):
     path = tiny_home / "data" / "FashionMNIST" / "raw" / FILES[2]
     with gzip.open(path, "wb") as f:

@@ -50,6 +50,7 @@ def test_presets_come_from_the_families_in_order():
 
 # --- the layer family ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, canonical",
     [
@@ -99,6 +100,7 @@ def test_layer_receptive_fields_blocks_and_kinds():
 
 
 # --- the ResNet family --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "text, canonical, parsed",

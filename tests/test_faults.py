@@ -15,15 +15,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground import jobs
+from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.runs import RunStore
-from playground.config import TrainConfig
 
 ROOT = Path(__file__).parent.parent
 
 
 def cli(env, *args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args], capture_output=True, text=True, check=False, env=env, timeout=timeout
+    )
 
 
 def test_an_unwritable_home_is_one_clear_line(subprocess_env, tmp_path):
@@ -81,8 +83,12 @@ def test_sqlite_errors_become_playground_errors(home, monkeypatch):
 def test_a_killed_process_leaves_its_run_interrupted_and_others_intact(subprocess_env, tiny_home):
     done = cli(subprocess_env, "train", "--model", "fc8", "--epochs", "1", "--batch-size", "16", "--quiet")
     assert done.returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "playground", "train", "--model", "fc64 relu", "--epochs", "50", "--batch-size", "1", "--quiet"],
-                            env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "train", "--model", "fc64 relu", "--epochs", "50", "--batch-size", "1", "--quiet"],
+        env=subprocess_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     store = RunStore(tiny_home / "runs.sqlite")
     deadline = time.time() + 60
     while not any(r.status == "running" for r in store.list_runs()):

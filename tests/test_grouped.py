@@ -5,9 +5,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from playground.grouped import groupable, train_group
-from playground.events import EndEvent, EpochEvent, StepEvent
 from playground.config import TrainConfig
+from playground.events import EndEvent, EpochEvent, StepEvent
+from playground.grouped import groupable, train_group
 from playground.train import train
 
 BASE = TrainConfig(model="fc16 relu fc16 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200, test_limit=100)
@@ -40,7 +40,8 @@ def test_grouped_members_equal_runs_alone(tiny_data, members):
         assert len(steps) == len(solo_steps) and [s.step for s in steps] == [s.step for s in solo_steps]
         assert [s.loss for s in steps] == pytest.approx([s.loss for s in solo_steps], rel=1e-4, abs=1e-5)
         assert [s.grad_mean for s in steps if s.grad_mean is not None] == pytest.approx(
-            [s.grad_mean for s in solo_steps if s.grad_mean is not None], rel=1e-3, abs=1e-7)
+            [s.grad_mean for s in solo_steps if s.grad_mean is not None], rel=1e-3, abs=1e-7
+        )
         assert [e.test_accuracy for e in epochs] == pytest.approx([e.test_accuracy for e in solo_epochs], abs=0.011)
         assert end[0].status == solo_end[0].status == "completed"
         for p, q in zip(end[0].model.parameters(), solo_end[0].model.parameters()):  # the weights kept for the Results page

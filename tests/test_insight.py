@@ -9,9 +9,9 @@ import torch
 from PIL import Image
 
 from playground import insight, jobs
+from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.home import weights_path
-from playground.config import TrainConfig
 
 
 def test_confusion_and_per_class_accuracy_by_hand():

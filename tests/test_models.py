@@ -68,9 +68,9 @@ def test_a_model_too_big_to_train_is_refused_with_its_size():
 def test_resnet18_transfer_model_counts_and_trains(tiny_data):
     import torchinfo
 
-    from playground.families import anatomy
-    from playground.events import EndEvent
     from playground.config import TrainConfig
+    from playground.events import EndEvent
+    from playground.families import anatomy
     from playground.train import train
 
     table = anatomy("resnet18 scratch r32", (1, 28, 28), 10)
@@ -96,7 +96,7 @@ def test_pretrained_resnet18_offline_says_what_to_do(monkeypatch, tmp_path):
         raise urllib.error.URLError("no internet")
 
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
-    with pytest.raises(PlaygroundError, match="could not be downloaded \\(no internet\\).*'resnet18 scratch r224'"):
+    with pytest.raises(PlaygroundError, match=r"could not be downloaded \(no internet\).*'resnet18 scratch r224'"):
         build_model("resnet18", (3, 32, 32), 10)
     assert families.resolve("resnet18") == "resnet18 r224"
     with pytest.raises(PlaygroundError, match="expected resnet18 \\[scratch\\]"):

@@ -27,7 +27,9 @@ def test_registry_metadata_needs_no_files(home):
 def test_mnist_downloads_idx_files_through_the_mirrors(home, tmp_path, monkeypatch):
     mirror = write_tiny_fashion(tmp_path / "mirror")
     resources = tuple((f, hashlib.md5((mirror / f).read_bytes()).hexdigest()) for f in FILES)
-    monkeypatch.setitem(datasets._sources(), "mnist", replace(datasets.source_of("mnist"), mirrors=(mirror.as_uri() + "/",), resources=resources))
+    monkeypatch.setitem(
+        datasets._sources(), "mnist", replace(datasets.source_of("mnist"), mirrors=(mirror.as_uri() + "/",), resources=resources)
+    )
     assert "apt-get" not in datasets.how_to_get("mnist")  # no Debian package for MNIST
     seen = []
     ds = datasets.load("mnist", progress=lambda done, total, what: seen.append(what))
@@ -93,7 +95,7 @@ def test_a_tampered_cifar_batch_is_refused_before_unpickling(home, tmp_path, mon
 def test_cifar10_offline_says_how_to_get_it(home, monkeypatch):
     src = datasets.source_of("cifar10")
     monkeypatch.setitem(datasets._sources(), "cifar10", replace(src, url="http://127.0.0.1:9/cifar-10-python.tar.gz"))
-    with pytest.raises(PlaygroundError, match="must be downloaded once .*download failed"):
+    with pytest.raises(PlaygroundError, match=r"must be downloaded once .*download failed"):
         datasets.load("cifar10")
 
 
@@ -111,7 +113,7 @@ def test_toy_sets_are_deterministic_and_shaped(kind):
     p = toy.ToyParams(points=200, noise=0.1, train_share=0.75, seed=3)
     a, b = toy.generate(kind, p), toy.generate(kind, p)
     assert all(torch.equal(u, v) for u, v in zip(a, b))
-    x_train, y_train, x_test, y_test = a
+    x_train, y_train, x_test, _y_test = a
     assert x_train.shape == (150, 2) and x_test.shape == (50, 2) and x_train.dtype == torch.float32
     assert set(y_train.tolist()) == {0, 1}
     other = toy.generate(kind, replace(p, seed=4))

@@ -8,11 +8,12 @@ import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
 
-from playground import augment, train as train_mod
+from playground import augment
+from playground import train as train_mod
 from playground.augment import Augmenter, Normalizer, crop_batch, rotation_theta
-from playground.errors import PlaygroundError
-from playground.events import EndEvent, EpochEvent, StepEvent
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
+from playground.events import EpochEvent, StepEvent
 from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=3, batch_size=16, train_limit=200, test_limit=100)
@@ -25,8 +26,16 @@ def run(config, data):
     return steps, epochs, events[-1]
 
 
-@pytest.mark.parametrize("changes", [dict(optimizer="adam", lr=0.01), dict(optimizer="adamw", lr=0.01, weight_decay=0.01),
-                                     dict(optimizer="rmsprop", lr=0.001), dict(momentum=0.9), dict(momentum=0.9, nesterov=True)])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(optimizer="adam", lr=0.01),
+        dict(optimizer="adamw", lr=0.01, weight_decay=0.01),
+        dict(optimizer="rmsprop", lr=0.001),
+        dict(momentum=0.9),
+        dict(momentum=0.9, nesterov=True),
+    ],
+)
 def test_every_optimizer_learns_and_differs_from_plain_sgd(tiny_data, changes):
     plain, _, _ = run(BASE, tiny_data)
     steps, epochs, end = run(replace(BASE, **changes), tiny_data)
@@ -70,7 +79,7 @@ def test_standardisation_uses_the_training_split_only(tiny_data, monkeypatch):
         return original(cls, mode, x_train, chunk)
 
     monkeypatch.setattr(Normalizer, "fit", classmethod(spy))
-    _, epochs, end = run(replace(BASE, normalize="standardize", val_split=0.25), tiny_data)
+    _, _epochs, end = run(replace(BASE, normalize="standardize", val_split=0.25), tiny_data)
     assert seen == [150]  # 200 training images minus the 50 held out; never the test set
     assert end.final["normalization"].startswith("mean 0.") and end.final["validation_size"] == 50
     x = augment.unit(tiny_data.x_train[:200]).mean()
@@ -89,7 +98,7 @@ def test_augmentation_touches_training_batches_only(tiny_data, monkeypatch):
 
     monkeypatch.setattr(Augmenter, "__call__", spy)
     plain, _, _ = run(BASE, tiny_data)
-    steps, epochs, _ = run(replace(BASE, augment="flip,crop", val_split=0.1), tiny_data)
+    steps, _epochs, _ = run(replace(BASE, augment="flip,crop", val_split=0.1), tiny_data)
     assert sum(sizes) == 180 * 3  # every training image once per epoch, no test or validation batch
     assert steps[0] != plain[0]  # the first batch was augmented
 
@@ -125,7 +134,7 @@ def test_every_augmentation_keeps_shape_and_range():
     x = torch.rand(8, 3, 32, 32)
     for name in augment.AUGMENTATIONS:
         y = Augmenter(name, torch.Generator().manual_seed(0))(x)
-        assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1 and not torch.equal(y, x), name
+        assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1 and not torch.equal(y, x), name
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_data, monkeypatch):
@@ -154,7 +163,9 @@ def test_early_stopping_needs_a_validation_split():
 
 
 def test_toy_sets_train_through_the_same_loop():
-    config = TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", lr=0.03, optimizer="adam", epochs=30, batch_size=32, toy_points=300, toy_noise=0.05)
+    config = TrainConfig(
+        dataset="circles", model="fc16 tanh fc16 tanh", lr=0.03, optimizer="adam", epochs=30, batch_size=32, toy_points=300, toy_noise=0.05
+    )
     _, epochs, end = run(config, None)
     assert end.status == "completed" and epochs[-1].test_accuracy > 0.9
     assert not math.isnan(epochs[-1].train_loss)

@@ -20,7 +20,10 @@ SHAPES = sorted({d.input_shape for d in datasets.REGISTRY.values()} | {(1, 28, 2
 def _conv_layer():
     conv = st.builds(
         lambda C, k, s, p: f"conv{C}k{k}s{s}p{p}",
-        st.integers(1, 12), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2),
+        st.integers(1, 12),
+        st.integers(1, 5),
+        st.integers(1, 3),
+        st.integers(0, 2),
     )
     pool = st.builds(lambda kind, k: f"{kind}{k}", st.sampled_from(["pool", "avgpool"]), st.integers(2, 3))
     extra = st.sampled_from(["bn", "relu", "tanh", "gelu", "drop0.1"])

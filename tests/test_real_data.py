@@ -36,7 +36,24 @@ def test_full_fashion_mnist_loads(real_home):
 
 def test_one_epoch_of_the_quickstart_mlp_through_the_cli(real_home):
     env = dict(os.environ, PLAYGROUND_HOME=str(real_home), PYTHONPATH=str(Path(__file__).parent.parent))
-    args = [sys.executable, "-m", "playground", "train", "--model", "base", "--lr", "0.1", "--epochs", "1", "--batch-size", "64", "--seed", "0", "--json", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "playground",
+        "train",
+        "--model",
+        "base",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--seed",
+        "0",
+        "--json",
+        "--quiet",
+    ]
     first = json.loads(subprocess.run(args, capture_output=True, text=True, env=env, check=True, timeout=600).stdout)
     assert first["status"] == "completed" and first["params"] == 669_706 and first["cached"] is False
     assert first["final"]["test_accuracy"] >= 0.80

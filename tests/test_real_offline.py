@@ -2,8 +2,8 @@
 8x8 digits, trained for real (one test each)."""
 
 from playground import datasets
-from playground.events import EndEvent
 from playground.config import TrainConfig
+from playground.events import EndEvent
 from playground.train import train
 
 
@@ -18,8 +18,17 @@ def test_mnist_5k_trains_to_a_useful_accuracy(home):
 
 
 def test_digits_8x8_with_standardisation_and_early_stopping(home):
-    config = TrainConfig(dataset="digits", model="fc64 relu", optimizer="adam", lr=0.003, epochs=30, batch_size=32,
-                         normalize="standardize", val_split=0.15, early_stopping=3)
+    config = TrainConfig(
+        dataset="digits",
+        model="fc64 relu",
+        optimizer="adam",
+        lr=0.003,
+        epochs=30,
+        batch_size=32,
+        normalize="standardize",
+        val_split=0.15,
+        early_stopping=3,
+    )
     end = _final(config)
     assert end.status == "completed" and end.final["test_accuracy"] >= 0.9
     assert end.final["validation_size"] == round(1437 * 0.15)

@@ -5,10 +5,10 @@ import sys
 import pytest
 
 from playground import jobs
+from playground.config import TrainConfig
+from playground.events import EndEvent, EpochEvent, StartEvent, StepEvent
 from playground.home import runs_db_path
 from playground.runs import RunStore
-from playground.events import EndEvent, EpochEvent, StartEvent, StepEvent
-from playground.config import TrainConfig
 
 
 def cfg(**kw) -> TrainConfig:
@@ -35,7 +35,7 @@ def test_store_round_trip(home):
 
 def test_orphaned_runs_are_marked_interrupted(home):
     store = RunStore(runs_db_path())
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=False)
     run_id = store.create(cfg())
     store._write("UPDATE runs SET status='running', pid=? WHERE id=?", (int(dead.stdout), run_id))
     mine = store.create(cfg(seed=5))  # this process is alive: its run is left alone
@@ -51,7 +51,7 @@ def test_unwritable_home_is_a_clear_error(tmp_path, monkeypatch):
     else:
         tmp_path.chmod(0o500)
         path = tmp_path / "sub" / "runs.sqlite"
-    with pytest.raises(Exception, match="cannot open the run store .* PLAYGROUND_HOME"):
+    with pytest.raises(Exception, match=r"cannot open the run store .* PLAYGROUND_HOME"):
         RunStore(path)
 
 

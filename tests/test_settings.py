@@ -5,6 +5,7 @@ Experiments page's sweep in the link."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import fields
 from urllib.parse import parse_qs, urlencode
 
@@ -13,23 +14,66 @@ from streamlit.testing.v1 import AppTest
 
 from playground import augment, cli, datasets, families, jobs, optim, settings
 from playground.cli.common import train_config
-from playground.errors import PlaygroundError
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
 
 # A valid value for every setting, none at its default where the rules allow (nesterov needs SGD).
 EXAMPLES = dict(
-    dataset="digits", model="fc32 relu", lr=0.05, epochs=999, batch_size=100, optimizer="sgd", momentum=0.9, nesterov=True,
-    weight_decay=0.0005, scheduler="step", step_size=3, gamma=0.25, loss="mse", label_smoothing=0.1, normalize="standardize",
-    augment="flip,crop", val_split=0.2, val_seed=7, early_stopping=3, seed=42, train_limit=300, test_limit=50,
-    toy_points=600, toy_noise=0.2, toy_train_share=0.6, toy_seed=5, device="cpu",
+    dataset="digits",
+    model="fc32 relu",
+    lr=0.05,
+    epochs=999,
+    batch_size=100,
+    optimizer="sgd",
+    momentum=0.9,
+    nesterov=True,
+    weight_decay=0.0005,
+    scheduler="step",
+    step_size=3,
+    gamma=0.25,
+    loss="mse",
+    label_smoothing=0.1,
+    normalize="standardize",
+    augment="flip,crop",
+    val_split=0.2,
+    val_seed=7,
+    early_stopping=3,
+    seed=42,
+    train_limit=300,
+    test_limit=50,
+    toy_points=600,
+    toy_noise=0.2,
+    toy_train_share=0.6,
+    toy_seed=5,
+    device="cpu",
 )
 SWEEP_EXAMPLES = dict(sweep_param="batch_size", sweep_values="16,64", sweep_seeds=2)
 # Values each setting refuses on its own (dataset, model and augment have their own parsers: see below).
 BAD = dict(
-    lr=[0, -0.1, 101, float("nan")], epochs=[0, 1001, 2.5, True], batch_size=[0, 100_001], optimizer=["lion"], momentum=[-0.1, 1],
-    nesterov=[1], weight_decay=[-1, 2], scheduler=["linear"], step_size=[0, 1001], gamma=[0, 1.5], loss=["hinge"],
-    label_smoothing=[0.6], normalize=["minmax"], val_split=[0.6], val_seed=[-1], early_stopping=[-1, 101], seed=[-1, 2**31],
-    train_limit=[-5], test_limit=[-5], toy_points=[10, 30_000], toy_noise=[3], toy_train_share=[0.05, 0.95], toy_seed=[-1], device=["tpu"],
+    lr=[0, -0.1, 101, float("nan")],
+    epochs=[0, 1001, 2.5, True],
+    batch_size=[0, 100_001],
+    optimizer=["lion"],
+    momentum=[-0.1, 1],
+    nesterov=[1],
+    weight_decay=[-1, 2],
+    scheduler=["linear"],
+    step_size=[0, 1001],
+    gamma=[0, 1.5],
+    loss=["hinge"],
+    label_smoothing=[0.6],
+    normalize=["minmax"],
+    val_split=[0.6],
+    val_seed=[-1],
+    early_stopping=[-1, 101],
+    seed=[-1, 2**31],
+    train_limit=[-5],
+    test_limit=[-5],
+    toy_points=[10, 30_000],
+    toy_noise=[3],
+    toy_train_share=[0.05, 0.95],
+    toy_seed=[-1],
+    device=["tpu"],
 )
 
 
@@ -39,7 +83,28 @@ def test_every_trainconfig_field_is_declared_once_in_order():
     shares = [s.share for s in settings.ALL.values() if s.share]
     flags = [s.cli_flag for s in settings.SETTINGS.values()]
     assert len(shares) == len(set(shares)) and len(flags) == len(set(flags))
-    old = ["lr", "epochs", "batch", "seed", "train", "opt", "mom", "nesterov", "wd", "sched", "step", "gamma", "loss", "smooth", "norm", "aug", "val", "stop", "dataset", "model"]
+    old = [
+        "lr",
+        "epochs",
+        "batch",
+        "seed",
+        "train",
+        "opt",
+        "mom",
+        "nesterov",
+        "wd",
+        "sched",
+        "step",
+        "gamma",
+        "loss",
+        "smooth",
+        "norm",
+        "aug",
+        "val",
+        "stop",
+        "dataset",
+        "model",
+    ]
     assert set(old) <= set(shares)  # the links handed out before keep working
 
 
@@ -55,7 +120,7 @@ def test_defaults_and_choices_agree_with_the_engine():
 def test_learning_rate_notches_are_regular_and_span_1e_5_to_100():
     lrs = settings.LEARNING_RATES
     assert lrs[0] == 1e-5 and lrs[-1] == 100 and 10.0 in lrs and 1e-4 in lrs
-    assert all(2.9 < b / a < 3.4 for a, b in zip(lrs, lrs[1:]))  # "each notch multiplies by about 3"
+    assert all(2.9 < b / a < 3.4 for a, b in itertools.pairwise(lrs))  # "each notch multiplies by about 3"
     assert all(settings.problem("lr", v) is None for v in lrs)
 
 
@@ -77,7 +142,9 @@ def test_every_setting_round_trips_through_the_cli_flags():
             argv += [s.cli_flag, settings.format(name, value)]
     config = train_config(cli.build_parser().parse_args(argv))
     assert config.to_dict() == EXAMPLES
-    old = cli.build_parser().parse_args(["train", "--batch-size", "8", "--early-stopping", "2", "--val-split", "0.1", "--weight-decay", "1e-4"])
+    old = cli.build_parser().parse_args(
+        ["train", "--batch-size", "8", "--early-stopping", "2", "--val-split", "0.1", "--weight-decay", "1e-4"]
+    )
     assert (old.batch_size, old.early_stopping, old.weight_decay) == (8, 2, 1e-4)  # the flags' names did not change
 
 
@@ -98,8 +165,13 @@ def test_text_that_is_not_of_the_settings_type_is_named(name, text):
 
 
 def test_the_other_settings_have_their_own_checks():
-    for changes, message in [({"dataset": "imagenet"}, "unknown dataset"), ({"model": "fcx"}, "bad layer 'fcx'"), ({"augment": "blur"}, "choose from"),
-                             ({"nesterov": True}, "nesterov = True is not allowed"), ({"early_stopping": 3}, "with a validation split above 0")]:
+    for changes, message in [
+        ({"dataset": "imagenet"}, "unknown dataset"),
+        ({"model": "fcx"}, "bad layer 'fcx'"),
+        ({"augment": "blur"}, "choose from"),
+        ({"nesterov": True}, "nesterov = True is not allowed"),
+        ({"early_stopping": 3}, "with a validation split above 0"),
+    ]:
         with pytest.raises(PlaygroundError, match=message):
             TrainConfig(**changes)
 
@@ -148,13 +220,16 @@ def test_every_allowed_epoch_count_can_be_linked(tiny_home):
     assert not at.exception and not at.warning and at.number_input(key="epochs").value == 999
 
 
-@pytest.mark.parametrize("query, named, widget, used", [
-    ({"epochs": "5000"}, "epochs = 5000 is not allowed: epochs must be a whole number from 1 to 1000", "epochs", 5),
-    ({"lr": "abc"}, "lr = 'abc' is not allowed: lr must be a number above 0 and at most 100", "lr", 0.1),
-    ({"batch": "0"}, "batch_size = 0 is not allowed", "batch_size", 64),
-    ({"epoch": "3"}, "`epoch=3` is not a setting of the playground", "epochs", 5),
-    ({"device": "tpu"}, "device = 'tpu' is not allowed", "device", "auto"),
-])
+@pytest.mark.parametrize(
+    "query, named, widget, used",
+    [
+        ({"epochs": "5000"}, "epochs = 5000 is not allowed: epochs must be a whole number from 1 to 1000", "epochs", 5),
+        ({"lr": "abc"}, "lr = 'abc' is not allowed: lr must be a number above 0 and at most 100", "lr", 0.1),
+        ({"batch": "0"}, "batch_size = 0 is not allowed", "batch_size", 64),
+        ({"epoch": "3"}, "`epoch=3` is not a setting of the playground", "epochs", 5),
+        ({"device": "tpu"}, "device = 'tpu' is not allowed", "device", "auto"),
+    ],
+)
 def test_bad_link_values_are_named_with_what_was_used(tiny_home, query, named, widget, used):
     at = app(query)
     assert not at.exception
@@ -183,7 +258,11 @@ def test_every_setting_round_trips_through_the_app(tiny_home):
 
 def test_the_sweep_is_in_the_link_and_survives_page_switches(tiny_home):
     at = app({"sweep": "batch_size", "values": "16,64", "seeds": "2"}, "app_pages/experiments.py")
-    assert (at.selectbox(key="sweep_param").value, at.text_input(key="sweep_values").value, at.number_input(key="sweep_seeds").value) == ("batch_size", "16,64", 2)
+    assert (at.selectbox(key="sweep_param").value, at.text_input(key="sweep_values").value, at.number_input(key="sweep_seeds").value) == (
+        "batch_size",
+        "16,64",
+        2,
+    )
     at.text_input(key="sweep_values").input("16,32").run()
     at.switch_page("app_pages/data.py").run()
     at.switch_page("app_pages/experiments.py").run()

@@ -12,8 +12,13 @@ from playground.sizes import split_sizes, toy_train_count
 
 @pytest.mark.parametrize(
     "available, limit, share, expected",
-    [(60_000, 0, 0.0, (60_000, 60_000, 0)), (60_000, 0, 0.1, (60_000, 54_000, 6_000)), (60_000, 1_000, 0.25, (1_000, 750, 250)),
-     (400, 1_000, 0.0, (400, 400, 0)), (7, 0, 0.5, (7, 3, 4))],  # a limit above what there is: all of it; 3.5 rounds to 4
+    [
+        (60_000, 0, 0.0, (60_000, 60_000, 0)),
+        (60_000, 0, 0.1, (60_000, 54_000, 6_000)),
+        (60_000, 1_000, 0.25, (1_000, 750, 250)),
+        (400, 1_000, 0.0, (400, 400, 0)),
+        (7, 0, 0.5, (7, 3, 4)),
+    ],  # a limit above what there is: all of it; 3.5 rounds to 4
 )
 def test_split_sizes(available, limit, share, expected):
     s = split_sizes(available, limit, share)

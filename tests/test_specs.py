@@ -17,7 +17,12 @@ def test_tokens_parse_with_defaults():
     assert parse("conv6k5")[0] == Layer("conv", units=6, kernel=5)
     assert parse("conv8")[0] == Layer("conv", units=8, kernel=3)  # kernel 3 by default
     assert parse("conv8k3s2p1")[0] == Layer("conv", units=8, kernel=3, stride=2, padding=1)
-    assert parse("pool2 avgpool3 bn drop0.25") == [Layer("pool", kernel=2), Layer("avgpool", kernel=3), Layer("bn"), Layer("drop", prob=0.25)]
+    assert parse("pool2 avgpool3 bn drop0.25") == [
+        Layer("pool", kernel=2),
+        Layer("avgpool", kernel=3),
+        Layer("bn"),
+        Layer("drop", prob=0.25),
+    ]
     assert [layer.kind for layer in parse("relu leakyrelu tanh sigmoid gelu")] == list(specs.ACTIVATIONS)
 
 

@@ -6,10 +6,10 @@ import math
 import pytest
 
 from playground import experiments, jobs, sweeps, tables
-from playground.errors import PlaygroundError
-from playground.sweeps import Member, Outcome, convergence, converged_epoch, flags, members, overfitting, parse_values, target_epoch
-from playground.events import StepEvent
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
+from playground.events import StepEvent
+from playground.sweeps import Member, Outcome, converged_epoch, convergence, flags, members, overfitting, parse_values, target_epoch
 from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200)
@@ -42,7 +42,11 @@ def test_spec_settings_edit_the_model():
     (dropped,) = members(TrainConfig(model="base"), "dropout", [0.5])
     assert dropped.config.model == "fc512 relu drop0.5 fc512 relu drop0.5"
     models = members(BASE, "model", parse_values("model", "base; deeper; fc64 relu"))
-    assert [m.label for m in models] == ["base (fc512 relu fc512 relu)", "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)", "fc64 relu"]
+    assert [m.label for m in models] == [
+        "base (fc512 relu fc512 relu)",
+        "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)",
+        "fc64 relu",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +76,7 @@ def test_bad_values_are_explained(setting, text, message):
 
 def test_sweep_size_is_bounded():
     with pytest.raises(PlaygroundError, match="at most 40"):
-        members(BASE, "lr", [10.0 ** -k for k in range(9)], seeds=list(range(5)))
+        members(BASE, "lr", [10.0**-k for k in range(9)], seeds=list(range(5)))
 
 
 def test_dropout_needs_hidden_fc_layers():
@@ -113,7 +117,9 @@ def test_flags():
     healthy = _epochs([1.0, 0.6, 0.4], [1.0, 0.7, 0.6], [0.6, 0.75, 0.8])
     assert flags("completed", healthy, 2.31, 10) == []
     overfit = _epochs([1.0, 0.5, 0.3, 0.2, 0.1], [0.9, 0.6, 0.7, 0.8, 0.9], [0.6, 0.8, 0.8, 0.79, 0.78])
-    assert any(f.startswith("overfitting: test loss rose from 0.600 (epoch 2) to 0.900 (epoch 5)") for f in flags("completed", overfit, 2.3, 10))
+    assert any(
+        f.startswith("overfitting: test loss rose from 0.600 (epoch 2) to 0.900 (epoch 5)") for f in flags("completed", overfit, 2.3, 10)
+    )
     stuck = _epochs([2.3, 2.3, 2.3], [2.3, 2.3, 2.3], [0.1, 0.1, 0.1])
     assert any(f.startswith("not learning") for f in flags("completed", stuck, 2.3, 10))
     assert any(f.startswith("diverged") for f in flags("diverged", [], float("nan"), 10))
@@ -191,7 +197,10 @@ def _outcome(label, seed, accs, params=100, status="completed"):
 def test_table_pools_seeds_and_says_not_reached():
     rows = sweeps.table(
         [_outcome("0.1", 0, [0.85, 0.9, 0.905]), _outcome("0.1", 1, [0.8, 0.88, 0.92]), _outcome("1", 0, [0.1, 0.1, 0.1])],
-        num_classes=10, target=0.9, threshold=0.01, patience=1,
+        num_classes=10,
+        target=0.9,
+        threshold=0.01,
+        patience=1,
     )
     a, b = rows
     assert a["value"] == "0.1" and a["runs"] == 2
@@ -209,8 +218,10 @@ def test_table_pools_seeds_and_says_not_reached():
 
 
 def test_a_flag_of_one_seed_names_that_seed():
-    rows = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("1", 1, [0.5, 0.7, 0.8])], num_classes=10, target=0.9, threshold=0.01, patience=1)
-    assert [f for f in rows[0]["flags"] if "not learning" in f][0].startswith("seed 0: not learning")  # seed 1 learns
+    rows = sweeps.table(
+        [_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("1", 1, [0.5, 0.7, 0.8])], num_classes=10, target=0.9, threshold=0.01, patience=1
+    )
+    assert next(f for f in rows[0]["flags"] if "not learning" in f).startswith("seed 0: not learning")  # seed 1 learns
     alone = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1])], num_classes=10, target=0.9, threshold=0.01, patience=1)
     assert alone[0]["flags"][0].startswith("not learning")  # one seed: nothing to name
 

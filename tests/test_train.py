@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
+from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.events import GRAD_EVERY_STEP_UNTIL, EndEvent, EpochEvent, StartEvent, StepEvent
-from playground.config import TrainConfig
 from playground.train import train
 
 
@@ -36,7 +36,7 @@ def test_events_of_a_complete_run(tiny_data):
 
 
 def test_it_learns(tiny_data):
-    *_, epochs, end = run(cfg(epochs=5), tiny_data)
+    *_, epochs, _end = run(cfg(epochs=5), tiny_data)
     assert epochs[-1].test_accuracy > 0.8 > 0.1  # far above chance on the learnable tiny set
     assert epochs[-1].train_loss < epochs[0].train_loss
 
@@ -60,7 +60,7 @@ def test_same_seed_same_run_and_twins_share_their_start(tiny_data):
 
 
 def test_divergence_is_detected_and_curves_kept(tiny_data):
-    _, steps, epochs, end = run(cfg(model="fc256 relu fc256 relu fc256 relu", lr=10.0, epochs=5), tiny_data)
+    _, steps, _epochs, end = run(cfg(model="fc256 relu fc256 relu fc256 relu", lr=10.0, epochs=5), tiny_data)
     assert end.status == "diverged"
     assert "learning rate 10 is probably too high; try 1" in end.message
     assert steps and not math.isfinite(steps[-1].loss)

@@ -1,15 +1,15 @@
-"""AppTest of the Model page (layer table, predict-then-check) and the Conv arithmetic page."""
+"""AppTest of the Model page: the layer table, a custom input shape, predict-then-check, ResNet-18."""
 
-from streamlit.testing.v1 import AppTest
+import pytest
 
+from tests.apptest import app
 
-def page(path: str) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=30).run()
-    return at.switch_page(path).run()
+pytestmark = pytest.mark.usefixtures("no_leftover_jobs")
 
 
 def test_layer_table_of_the_course_cnn(home):  # metadata only: no dataset files anywhere
-    at = page("app_pages/model.py")
+    at = app("app_pages/model.py")
+    assert at.title[0].value == "Model anatomy"
     at.selectbox(key="preset").set_value("cnn").run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
@@ -24,7 +24,7 @@ def test_layer_table_of_the_course_cnn(home):  # metadata only: no dataset files
 
 
 def test_custom_input_shape(home):
-    at = page("app_pages/model.py")
+    at = app("app_pages/model.py")
     at.radio(key="anatomy_input").set_value("custom").run()  # CIFAR-10's shape, 3x32x32 by default
     at.text_input(key="spec_text").input("").run()
     assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "30,730"
@@ -33,7 +33,7 @@ def test_custom_input_shape(home):
 
 
 def test_predict_then_check_marks_each_answer(home):
-    at = page("app_pages/model.py")
+    at = app("app_pages/model.py")
     at.selectbox(key="preset").set_value("cnn").run()
     at.toggle(key="quiz_mode").set_value(True).run()
     assert not at.metric  # the answers are hidden
@@ -59,46 +59,8 @@ def test_predict_then_check_marks_each_answer(home):
     assert "2 of 8 right" in at.warning[0].value
 
 
-def test_conv_calculators(home):
-    at = page("app_pages/conv.py")
-    assert not at.exception
-    at.radio(key="calc_kind").set_value("Kernel size from sizes").run()
-    at.number_input(key="cW").set_value(512).run()
-    at.number_input(key="cO").set_value(508).run()
-    assert "**5**" in at.success[0].value
-    assert "K = 512 + 2*0 - (508 - 1)*1 = 5" in at.code[0].value
-    at.radio(key="calc_kind").set_value("Padding that keeps the size").run()
-    at.number_input(key="cK").set_value(4).run()
-    assert "not a whole number" in at.error[0].value  # explained, not crashed on
-
-
-def test_receptive_field_of_the_current_model(home):
-    at = page("app_pages/model.py")
-    at.selectbox(key="preset").set_value("lenet").run()
-    at.switch_page("app_pages/conv.py").run()
-    rf = at.dataframe[0].value
-    assert list(rf["receptive field r"]) == ["5x5", "6x6", "14x14", "16x16"]
-    assert rf["worked"].iloc[2] == "r = 6 + (5 - 1)*2 = 14;  j = 2*1 = 2"
-
-
-def test_convolution_by_hand(home):
-    at = page("app_pages/conv.py")
-    at.button[0].click().run()  # the Sobel example
-    assert not at.exception
-    assert at.text_area(key="conv_kernel").value == "-1 0 1\n-2 0 2\n-1 0 1"
-    assert "same output" in at.success[-1].value
-    frames = [d.value for d in at.dataframe if d.value.shape == (3, 3)]
-    assert frames[0].values.tolist()[0] == ["-1", "0", "1"] and frames[1].values.tolist()[0] == ["1", "0", "-1"]  # as entered, flipped
-    at.slider(key="conv_cell").set_value(8).run()  # row 1, column 2 of the 5x5 output
-    assert any(c.value.startswith("out[1][2] = ") for c in at.code)
-    at.radio(key="conv_mode").set_value("correlation").run()
-    assert "same output" in at.success[-1].value
-    at.text_area(key="conv_image").input("1 2; 3").run()
-    assert "different lengths" in at.error[0].value
-
-
 def test_resnet18_table_needs_no_download(home):
-    at = page("app_pages/model.py")
+    at = app("app_pages/model.py")
     at.selectbox(key="preset").set_value("resnet18").run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Trainable parameters"] == "11,181,642"
