@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test data
+.PHONY: run test lint data
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,3 +26,8 @@ run: data
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest
+
+# Ruff's lint rules and its formatting (pyproject.toml); .ci/run runs this before the tests.
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

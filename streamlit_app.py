@@ -27,7 +27,10 @@ if problems := share.restore():  # shown until dismissed: a rerun must not hide 
     st.session_state.link_problems = problems
 sidebar.render()
 if st.session_state.get("link_problems"):
-    st.warning("This link has settings the playground cannot use as they are:\n\n" + "\n".join(f"- {p}" for p in st.session_state.link_problems), icon=":material/link_off:")
+    st.warning(
+        "This link has settings the playground cannot use as they are:\n\n" + "\n".join(f"- {p}" for p in st.session_state.link_problems),
+        icon=":material/link_off:",
+    )
     if st.button("Understood", key="link_problems_seen", icon=":material/check:"):
         st.session_state.link_problems = []
         st.rerun()

@@ -18,12 +18,16 @@ with sizes:
 with field:
     meta = datasets.info(st.session_state.dataset)
     spec = current_spec()
-    st.markdown(f"Receptive field of every conv and pool layer of the current model on {meta.title} "
-                f"({'x'.join(map(str, meta.input_shape))}): how many input pixels one unit can see.")
+    st.markdown(
+        f"Receptive field of every conv and pool layer of the current model on {meta.title} "
+        f"({'x'.join(map(str, meta.input_shape))}): how many input pixels one unit can see."
+    )
     st.code(spec or "(empty: a single linear layer)", language=None)
     st.page_link("app_pages/model.py", label="Change the model", icon=":material/build:")
-    st.markdown("Starting from r = 1 and j = 1 at the input: **r ← r + (k − 1)·j**, then **j ← j·s** "
-                "(j is the distance in input pixels between neighbouring units; padding moves the field but does not widen it).")
+    st.markdown(
+        "Starting from r = 1 and j = 1 at the input: **r ← r + (k − 1)·j**, then **j ← j·s** "
+        "(j is the distance in input pixels between neighbouring units; padding moves the field but does not widen it)."
+    )
     try:
         conv_view.receptive_field_table(spec, meta.input_shape, meta.num_classes)
     except PlaygroundError as e:

@@ -77,4 +77,6 @@ st.subheader("Class balance")
 train_counts = datasets.class_counts(ds.y_train, meta.num_classes)
 test_counts = datasets.class_counts(ds.y_test, meta.num_classes)
 st.altair_chart(charts.class_counts(meta.classes, train_counts, test_counts), width="stretch")
-st.caption(f"{len(ds.y_train):,} training and {len(ds.y_test):,} test images. A model that guesses is right {1 / meta.num_classes:.0%} of the time.")
+st.caption(
+    f"{len(ds.y_train):,} training and {len(ds.y_test):,} test images. A model that guesses is right {1 / meta.num_classes:.0%} of the time."
+)

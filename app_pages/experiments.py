@@ -1,6 +1,5 @@
 """Experiments page: sweep one setting over twin runs and compare them, tables filled in."""
 
-
 import streamlit as st
 
 from playground import datasets, experiments, jobs, settings, sweeps
@@ -29,10 +28,17 @@ if st.session_state.sweep_param not in sweeps.SETTINGS:
     state.choose("sweep_param", settings.SWEEP["sweep_param"].default)
 state.prepare("sweep_values", sweeps.SETTINGS[st.session_state.sweep_param].default_values)
 c = st.columns([1.2, 2.5, 1], vertical_alignment="bottom")
-param = state.remember("sweep_param", c[0].selectbox(
-    "Sweep", list(sweeps.SETTINGS), key="sweep_param", format_func=lambda n: sweeps.SETTINGS[n].title, on_change=_default_values))
+param = state.remember(
+    "sweep_param",
+    c[0].selectbox(
+        "Sweep", list(sweeps.SETTINGS), key="sweep_param", format_func=lambda n: sweeps.SETTINGS[n].title, on_change=_default_values
+    ),
+)
 setting = sweeps.SETTINGS[param]
-values_text = state.remember("sweep_values", c[1].text_input(f"Values, separated by '{setting.separator}'", key="sweep_values", help=f"e.g. {setting.default_values}"))
+values_text = state.remember(
+    "sweep_values",
+    c[1].text_input(f"Values, separated by '{setting.separator}'", key="sweep_values", help=f"e.g. {setting.default_values}"),
+)
 n_seeds = setting_widget(c[2], "sweep_seeds", help="Repeat every value with seeds 0, 1, ...: the curves show the mean and a min-max band.")
 
 with st.expander("Everything else, held equal (shared with the Train page)"):
@@ -52,6 +58,7 @@ try:
 except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
 
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -65,7 +72,9 @@ if twins:
         f"{len(twins) - len(fresh)} already trained come from the cache; {steps:,} training steps to go."
         + (" That is a long wait on a laptop: fewer training images or epochs make it a quick demo." if steps > 100_000 else "")
     )
-if st.button("Run the sweep", type="primary", icon=":material/play_arrow:", disabled=not twins):  # stays put, disabled, while the values are wrong
+if st.button(
+    "Run the sweep", type="primary", icon=":material/play_arrow:", disabled=not twins
+):  # stays put, disabled, while the values are wrong
     sweep, _ = experiments.start(jobs.manager(), base, param, values, seeds)
     st.session_state.sweep_id = sweep.id
 

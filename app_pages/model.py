@@ -18,7 +18,9 @@ source = st.radio(
     ("dataset", "custom"),
     key="anatomy_input",
     horizontal=True,
-    format_func=lambda s: f"{meta.title} images ({'x'.join(map(str, meta.input_shape))}, {meta.num_classes} classes)" if s == "dataset" else "Another shape",
+    format_func=lambda s: (
+        f"{meta.title} images ({'x'.join(map(str, meta.input_shape))}, {meta.num_classes} classes)" if s == "dataset" else "Another shape"
+    ),
     help="Counts need only the input's shape, never the image files.",
 )
 if source == "custom":

@@ -5,11 +5,10 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.runs import ACTIVE
 from playground.ui import sweep_view
-from playground.ui.toy_link import open_on_toy_page
 from playground.ui.history import column_config, difference_labels, runs_frame, styled
+from playground.ui.toy_link import open_on_toy_page
 
 store = jobs.manager().store
-
 
 
 def _delete() -> None:
@@ -37,15 +36,22 @@ statuses = c[0].multiselect("Status", sorted({r.status for r in runs}), key="his
 names = c[1].multiselect("Dataset", sorted({r.config.dataset for r in runs}), key="history_dataset", placeholder="any")
 text = c[2].text_input("Model contains", key="history_model", placeholder="e.g. conv or fc512")
 shown = [
-    r for r in runs
-    if (not statuses or r.status in statuses) and (not names or r.config.dataset in names) and (text.strip().lower() in (r.config.model or "(linear)"))
+    r
+    for r in runs
+    if (not statuses or r.status in statuses)
+    and (not names or r.config.dataset in names)
+    and (text.strip().lower() in (r.config.model or "(linear)"))
 ]
 st.caption(f"{len(shown)} of {len(runs)} runs.")
 st.dataframe(styled(runs_frame(shown)), hide_index=True, width="stretch", column_config=column_config())
 
 by_id = {r.id: r for r in runs}
-picked = st.multiselect("Runs to compare, re-open or delete", [r.id for r in shown], key="history_pick",
-                        format_func=lambda i: f"#{i} {by_id[i].config.model or '(linear)'} · lr {by_id[i].config.lr:g} · {by_id[i].status}")
+picked = st.multiselect(
+    "Runs to compare, re-open or delete",
+    [r.id for r in shown],
+    key="history_pick",
+    format_func=lambda i: f"#{i} {by_id[i].config.model or '(linear)'} · lr {by_id[i].config.lr:g} · {by_id[i].status}",
+)
 chosen = [by_id[i] for i in picked if i in by_id]
 c = st.columns([1.3, 1, 2.7], vertical_alignment="center")
 toy_run = len(chosen) == 1 and chosen[0].config.dataset in datasets.REGISTRY and datasets.info(chosen[0].config.dataset).is_toy

@@ -4,16 +4,26 @@ regions are redrawn while it trains; classical SVM baselines on the same split."
 import streamlit as st
 
 from playground import boundary, datasets, jobs, settings, specs, toy
+from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.ui import charts, toy_view
 from playground.ui.data import TOY_DEFAULTS, toy_params
 from playground.ui.state import set_defaults
-from playground.config import TrainConfig
 
 st.title("Toy 2D")
 st.caption("What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane.")
 
-set_defaults(toy_set="circles", toy_depth=1, toy_width=8, toy_activation="tanh", toy_lr=0.03, toy_epochs=100, toy_batch=16, toy_optimizer="adam", **TOY_DEFAULTS)
+set_defaults(
+    toy_set="circles",
+    toy_depth=1,
+    toy_width=8,
+    toy_activation="tanh",
+    toy_lr=0.03,
+    toy_epochs=100,
+    toy_batch=16,
+    toy_optimizer="adam",
+    **TOY_DEFAULTS,
+)
 data_col, model_col = st.columns(2, gap="large")
 with data_col:
     st.subheader("Data")
@@ -29,7 +39,7 @@ with model_col:
     c = st.columns(2)
     depth = c[0].slider("Hidden layers", 0, 5, key="toy_depth")
     width = c[1].slider("Units per layer", 1, 64, key="toy_width")
-    activation = c[0].selectbox("Activation", specs.ACTIVATIONS + ("none",), key="toy_activation")
+    activation = c[0].selectbox("Activation", (*specs.ACTIVATIONS, "none"), key="toy_activation")
     lr = c[1].select_slider("Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], key="toy_lr")
     epochs = c[0].slider("Epochs", 5, 500, step=5, key="toy_epochs")
     batch = c[1].select_slider("Batch size", [1, 4, 8, 16, 32, 64, 128, 256], key="toy_batch")
@@ -39,8 +49,16 @@ spec = specs.mlp_spec(depth, width, activation)
 params = toy_params()
 try:
     config = TrainConfig(
-        dataset=kind, model=spec, lr=lr, epochs=epochs, batch_size=batch, optimizer=optimizer,
-        toy_points=params.points, toy_noise=params.noise, toy_train_share=params.train_share, toy_seed=params.seed,
+        dataset=kind,
+        model=spec,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch,
+        optimizer=optimizer,
+        toy_points=params.points,
+        toy_noise=params.noise,
+        toy_train_share=params.train_share,
+        toy_seed=params.seed,
     )
     ds = datasets.load(kind, toy_params=params)
 except PlaygroundError as e:
@@ -63,6 +81,11 @@ st.subheader("Compare with a classical baseline")
 if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
     cols = st.columns(2)
     for col, b in zip(cols, boundary.svm_baselines(ds, g)):
-        col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, b.probability, f"{b.name}: test accuracy {b.test_accuracy:.0%}", height=260), width="stretch")
+        col.altair_chart(
+            charts.decision_regions(ds, g.xs, g.ys, b.probability, f"{b.name}: test accuracy {b.test_accuracy:.0%}", height=260),
+            width="stretch",
+        )
         col.caption(f"{b.name}: train accuracy {b.train_accuracy:.1%}, test accuracy {b.test_accuracy:.1%}.")
-    st.caption("A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. The RBF kernel bends the boundary, as a hidden layer with a non-linear activation does.")
+    st.caption(
+        "A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. The RBF kernel bends the boundary, as a hidden layer with a non-linear activation does."
+    )

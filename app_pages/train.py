@@ -3,8 +3,8 @@
 import streamlit as st
 
 from playground import datasets, jobs
-from playground.ui.data import dataset_or_stop
 from playground.families import anatomy
+from playground.ui.data import dataset_or_stop
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import run_differs_notice, train_form
@@ -37,14 +37,18 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=con
     if job.cached:
         st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
 
-st.caption(":material/link: The address bar holds these settings: copy it to share this exact setup (dataset, model, hyperparameters, seed).")
+st.caption(
+    ":material/link: The address bar holds these settings: copy it to share this exact setup (dataset, model, hyperparameters, seed)."
+)
 
 if "run_id" in st.session_state:
     st.divider()
     st.subheader(f"Run {st.session_state.run_id}")
     run_differs_notice(st.session_state.run_id, config)  # the run shown is not what the form now says
     run_panel(st.session_state.run_id)
-    st.page_link("app_pages/results.py", label="Confusion matrix, mistakes, filters and exports on the Results page", icon=":material/insights:")
+    st.page_link(
+        "app_pages/results.py", label="Confusion matrix, mistakes, filters and exports on the Results page", icon=":material/insights:"
+    )
 
 st.divider()
 st.subheader("Recent runs")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -53,11 +52,11 @@ def parse_augment(text: str, input_shape: tuple[int, ...]) -> str:
 class Normalizer:
     mode: str
     images: bool  # uint8 images (divided by 255) or float points
-    mean: Optional[torch.Tensor] = None  # [C] (or [F]) on the unit scale
-    std: Optional[torch.Tensor] = None
+    mean: torch.Tensor | None = None  # [C] (or [F]) on the unit scale
+    std: torch.Tensor | None = None
 
     @classmethod
-    def fit(cls, mode: str, x_train: torch.Tensor, chunk: int = 4096) -> "Normalizer":
+    def fit(cls, mode: str, x_train: torch.Tensor, chunk: int = 4096) -> Normalizer:
         """Statistics of the training split only, in chunks (60,000 images fit without a copy)."""
         images = x_train.dtype == torch.uint8
         if mode != "standardize":
@@ -117,7 +116,7 @@ class Augmenter:
         return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
 
     def _crop(self, x: torch.Tensor) -> torch.Tensor:
-        N, C, H, W = x.shape
+        N, _C, H, W = x.shape
         p = max(1, round(H / 8))
         padded = F.pad(x, (p, p, p, p))
         top = (self._rand(N, x.device) * (2 * p + 1)).long()

@@ -9,20 +9,21 @@ same sweep trained as one group.
 from __future__ import annotations
 
 import gzip
+import itertools
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import torch
 from torch import nn
 
 from playground import datasets
-from playground.home import data_dir
-from playground.events import EndEvent, EpochEvent
 from playground.config import TrainConfig
+from playground.events import EndEvent, EpochEvent
+from playground.home import data_dir
 from playground.train import train
 
 BASE_SPEC = "fc512 relu fc512 relu"
@@ -48,8 +49,10 @@ def matmul_floor(widths: tuple = (784, 512, 512, 10), batch: int = 64, steps: in
     (the best of reps): per layer the forward product and the weight gradient, and the input
     gradient for every layer but the first. No loop, optimizer or data: the floor for this MLP."""
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    layers = [(torch.randn(batch, n_in, device=device), torch.randn(n_out, n_in, device=device), torch.randn(batch, n_out, device=device))
-              for n_in, n_out in zip(widths, widths[1:])]
+    layers = [
+        (torch.randn(batch, n_in, device=device), torch.randn(n_out, n_in, device=device), torch.randn(batch, n_out, device=device))
+        for n_in, n_out in itertools.pairwise(widths)
+    ]
 
     def step() -> None:
         for i, (x, w, g) in enumerate(layers):
@@ -57,6 +60,7 @@ def matmul_floor(widths: tuple = (784, 512, 512, 10), batch: int = 64, steps: in
             torch.mm(g.t(), x)  # dL/dW
             if i:
                 torch.mm(g, w)  # dL/dx
+
     for _ in range(20):
         step()
     sync()
@@ -119,7 +123,7 @@ def reference_loop(train_limit: int, lr: float, seed: int, device: str = "cpu") 
         t0 = time.perf_counter()
         model.train()
         for X, y in train_dataloader:
-            X, y = X.to(device), y.to(device)
+            X, y = X.to(device), y.to(device)  # noqa: PLW2901 (the tutorial's own line)
             pred = model(X)
             loss = loss_fn(pred, y)
             loss.backward()
@@ -129,7 +133,7 @@ def reference_loop(train_limit: int, lr: float, seed: int, device: str = "cpu") 
         correct = 0
         with torch.no_grad():
             for X, y in test_dataloader:
-                X, y = X.to(device), y.to(device)
+                X, y = X.to(device), y.to(device)  # noqa: PLW2901 (the tutorial's own line)
                 correct += (model(X).argmax(1) == y).type(torch.float).sum().item()
         return time.perf_counter() - t0, correct / len(test_dataloader.dataset)
 
@@ -166,10 +170,10 @@ class BenchResult:
     playground_peak_fraction: float
     reference_epochs: list = field(default_factory=list)
     playground_epochs: list = field(default_factory=list)
-    sweep: Optional[dict] = None
+    sweep: dict | None = None
     threads: int = 0
     peak_rss_mb: float = 0.0  # the process's peak resident memory: full Fashion-MNIST, both loops
-    cnn: Optional[dict] = None  # the course CNN's epoch time, before and after channels-last
+    cnn: dict | None = None  # the course CNN's epoch time, before and after channels-last
     device: str = "cpu"
     paired_speedup: float = 0.0  # median over epochs of reference / playground, each pair measured back to back
     matmul_floor_seconds: float = 0.0  # one epoch's matrix products alone, timed in isolation (see matmul_floor)
@@ -196,8 +200,21 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
     ref_s = statistics.median(s for s, _ in ref)
     pg_s = statistics.median(s for s, _ in pg)
     result = BenchResult(
-        epochs, n, ref_s, pg_s, ref_s / pg_s, ref[-1][1], pg[-1][1], peak, flops, flops / ref_s / 1e9 / peak, flops / pg_s / 1e9 / peak,
-        [round(s, 3) for s, _ in ref], [round(s, 3) for s, _ in pg], threads=torch.get_num_threads(), device=device,
+        epochs,
+        n,
+        ref_s,
+        pg_s,
+        ref_s / pg_s,
+        ref[-1][1],
+        pg[-1][1],
+        peak,
+        flops,
+        flops / ref_s / 1e9 / peak,
+        flops / pg_s / 1e9 / peak,
+        [round(s, 3) for s, _ in ref],
+        [round(s, 3) for s, _ in pg],
+        threads=torch.get_num_threads(),
+        device=device,
     )
     result.paired_speedup = statistics.median(r_ / p_ for (r_, _), (p_, _) in zip(ref, pg))
     progress("timing one epoch's matrix products alone")
@@ -220,7 +237,12 @@ def cnn_epochs(quick: bool, progress: Callable[[str], None], device: str = "cpu"
     images = 3_200 if quick else 10_000
     config = TrainConfig(model="cnn", lr=0.05, epochs=1, batch_size=64, train_limit=images, device=device)
     out = {"images": images}
-    for name, flag in (("default_seconds", False), ("channels_last_seconds", True), ("default_seconds_2", False), ("channels_last_seconds_2", True)):
+    for name, flag in (
+        ("default_seconds", False),
+        ("channels_last_seconds", True),
+        ("default_seconds_2", False),
+        ("channels_last_seconds_2", True),
+    ):
         train_module.CHANNELS_LAST = flag
         try:
             out[name] = _epoch_seconds(config)
@@ -248,8 +270,11 @@ def report(r: BenchResult) -> str:
         f"  peak resident memory of this process: {r.peak_rss_mb:,.0f} MB",
     ]
     if r.matmul_floor_seconds:
-        lines.insert(5, f"  one epoch's matrix products alone, timed in isolation: {r.matmul_floor_seconds:.2f} s; "
-                        f"the trainer's epoch (with its evaluation) is {r.playground_seconds_per_epoch / r.matmul_floor_seconds:.2f}x that")
+        lines.insert(
+            5,
+            f"  one epoch's matrix products alone, timed in isolation: {r.matmul_floor_seconds:.2f} s; "
+            f"the trainer's epoch (with its evaluation) is {r.playground_seconds_per_epoch / r.matmul_floor_seconds:.2f}x that",
+        )
     if r.cnn:
         c = r.cnn
         lines.append(

@@ -5,7 +5,7 @@ member's numbers are from its twin trained alone."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from playground.config import TrainConfig
 from playground.events import EndEvent, StepEvent
@@ -18,8 +18,14 @@ LRS = [1.0, 0.1, 0.01, 0.001]
 def _cases(quick: bool, device: str) -> list[tuple[str, TrainConfig]]:
     return [
         ("fc64 relu on digits", TrainConfig(dataset="digits", model="fc64 relu", epochs=3 if quick else 10, batch_size=32, device=device)),
-        ("toy MLP on circles", TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", epochs=10 if quick else 40, batch_size=16, device=device)),
-        ("quickstart MLP on Fashion-MNIST", TrainConfig(model="fc512 relu fc512 relu", epochs=1, batch_size=64, train_limit=10_000 if quick else 0, device=device)),
+        (
+            "toy MLP on circles",
+            TrainConfig(dataset="circles", model="fc16 tanh fc16 tanh", epochs=10 if quick else 40, batch_size=16, device=device),
+        ),
+        (
+            "quickstart MLP on Fashion-MNIST",
+            TrainConfig(model="fc512 relu fc512 relu", epochs=1, batch_size=64, train_limit=10_000 if quick else 0, device=device),
+        ),
     ]
 
 
@@ -61,8 +67,14 @@ def _per_member(lrs: list[float], solo_runs: list[list], group_events: list) -> 
         s_ = [e.loss for e in run if isinstance(e, StepEvent)]
         a = run[-1].final.get("test_accuracy")
         rel = max((abs(x - y) / max(abs(y), 1e-3) for x, y in zip(s_[:100], t_[:100])), default=0.0)
-        members.append({"lr": lr, "solo_status": run[-1].status, "max_loss_difference_first_100_steps": rel,
-                        "test_accuracy_difference": None if a is None or b is None else abs(a - b)})
+        members.append(
+            {
+                "lr": lr,
+                "solo_status": run[-1].status,
+                "max_loss_difference_first_100_steps": rel,
+                "test_accuracy_difference": None if a is None or b is None else abs(a - b),
+            }
+        )
     return members
 
 
@@ -75,10 +87,18 @@ def bench_sweep(quick: bool, progress: Callable[[str], None] = lambda s: None, d
         t = _time_rounds(configs)
         members = _per_member(LRS, t["solo_runs"], t["group_events"])
         calm = [m for m in members if m["lr"] <= 0.1 and m["solo_status"] == "completed"]
-        rows.append({
-            "name": name, "members": len(configs), "one_run_seconds": t["one"], "sequential_seconds": t["sequential"], "grouped_seconds": t["grouped"],
-            "grouped_over_one_run": t["grouped"] / t["one"], "grouped_over_sequential": t["grouped"] / t["sequential"],
-            "max_loss_difference_first_100_steps": max((m["max_loss_difference_first_100_steps"] for m in calm), default=0.0),
-            "max_test_accuracy_difference": max((m["test_accuracy_difference"] or 0.0 for m in calm), default=0.0), "per_member": members,
-        })
+        rows.append(
+            {
+                "name": name,
+                "members": len(configs),
+                "one_run_seconds": t["one"],
+                "sequential_seconds": t["sequential"],
+                "grouped_seconds": t["grouped"],
+                "grouped_over_one_run": t["grouped"] / t["one"],
+                "grouped_over_sequential": t["grouped"] / t["sequential"],
+                "max_loss_difference_first_100_steps": max((m["max_loss_difference_first_100_steps"] for m in calm), default=0.0),
+                "max_test_accuracy_difference": max((m["test_accuracy_difference"] or 0.0 for m in calm), default=0.0),
+                "per_member": members,
+            }
+        )
     return {"lrs": LRS, "rows": rows}

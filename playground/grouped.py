@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -26,14 +26,14 @@ from playground import datasets, loop
 from playground.augment import unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
-from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
+from playground.events import EpochEvent, Event, StepEvent, has_grad_stats
 from playground.families import build_model, layer_kinds
 from playground.optim import Loss
 
 FREE = ("lr", "momentum", "weight_decay", "seed", "device")  # may differ between members
 
 
-def groupable(configs: list[TrainConfig]) -> Optional[str]:
+def groupable(configs: list[TrainConfig]) -> str | None:
     """None if these configs can train as one group, else the reason they cannot."""
     if len(configs) < 2:
         return "a single run"
@@ -59,7 +59,7 @@ def groupable(configs: list[TrainConfig]) -> Optional[str]:
 class _Group:
     """The members' models stacked into one batched model, with each member's SGD state."""
 
-    def __init__(self, configs: list[TrainConfig], data: Optional[datasets.Dataset]):
+    def __init__(self, configs: list[TrainConfig], data: datasets.Dataset | None):
         c0, M = configs[0], len(configs)
         meta = datasets.info(c0.dataset)
         self.configs, self.M, self.device = configs, M, resolve_device(c0.device)
@@ -162,7 +162,7 @@ class _SGD:
         self.momentum = {k: self._shape(torch.tensor([c.momentum for c in configs], device=device), k) for k in names}
         self.uses_momentum = {k: v > 0 for k, v in self.momentum.items()}
         self.decay = {k: self._shape(torch.tensor([c.weight_decay for c in configs], device=device), k) for k in names}
-        self.velocity: dict[str, Optional[torch.Tensor]] = {k: None for k in names}
+        self.velocity: dict[str, torch.Tensor | None] = {k: None for k in names}
         self.freeze([True] * len(configs))
 
     def _shape(self, v: torch.Tensor, k: str) -> torch.Tensor:
@@ -190,7 +190,7 @@ class _SGD:
 
 def train_group(
     configs: list[TrainConfig],
-    data: Optional[datasets.Dataset] = None,
+    data: datasets.Dataset | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[int, Event]]:
     """Train every config together; yields (member index, event), each member's events in the
@@ -247,13 +247,17 @@ def _epoch_events(g: _Group, epoch: int, tally: loop.Tally, clock: loop.Clock, l
     longer finite. Updates last in place."""
     sp = g.splits
     test_loss, test_acc = (v.tolist() for v in loop.evaluate(g.logits, sp.x_test, sp.y_test, g.loss_fn))
-    val_loss, val_acc = (v.tolist() for v in loop.evaluate(g.logits, sp.x_val, sp.y_val, g.loss_fn)) if len(sp.x_val) else ([None] * g.M,) * 2
+    val_loss, val_acc = (
+        (v.tolist() for v in loop.evaluate(g.logits, sp.x_val, sp.y_val, g.loss_fn)) if len(sp.x_val) else ([None] * g.M,) * 2
+    )
     train_loss, train_acc = (v.tolist() for v in tally.means())
     seconds = clock.seconds()
     for m in range(g.M):
         if not g.alive[m]:
             continue
-        e = EpochEvent(epoch, train_loss[m], train_acc[m], test_loss[m], test_acc[m], seconds, g.configs[m].lr, val_loss[m], val_acc[m], g.predictor(m))
+        e = EpochEvent(
+            epoch, train_loss[m], train_acc[m], test_loss[m], test_acc[m], seconds, g.configs[m].lr, val_loss[m], val_acc[m], g.predictor(m)
+        )
         last[m] = loop.metrics(e)
         yield m, e
         end = loop.diverged_on_test(e.test_loss, epoch, last[m] | extra)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import torch
@@ -20,8 +19,8 @@ from playground import datasets
 from playground.errors import PlaygroundError
 from playground.families import build_model
 from playground.home import weights_path
-from playground.runs import Run
 from playground.loop import Splits, make_splits
+from playground.runs import Run
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_PIXELS = 4096 * 4096
@@ -40,7 +39,9 @@ def save_weights(run_id: int, model: nn.Module) -> None:
         tmp.replace(path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise PlaygroundError(f"the trained weights could not be saved in {path.parent} ({e.strerror or e}): free some disk space") from None
+        raise PlaygroundError(
+            f"the trained weights could not be saved in {path.parent} ({e.strerror or e}): free some disk space"
+        ) from None
 
 
 def has_weights(run_id: int) -> bool:
@@ -51,7 +52,9 @@ def load_model(run: Run) -> nn.Module:
     """The run's network with its trained weights, in eval mode, on the CPU."""
     path = weights_path(run.id)
     if not path.is_file():
-        raise PlaygroundError(f"run {run.id} has no stored weights (it was trained before weights were kept, failed, or diverged): train it again")
+        raise PlaygroundError(
+            f"run {run.id} has no stored weights (it was trained before weights were kept, failed, or diverged): train it again"
+        )
     meta = datasets.info(run.config.dataset)
     model = build_model(run.config.model, meta.input_shape, meta.num_classes, load_weights=False)
     try:
@@ -74,7 +77,7 @@ class Predictions:
 
 
 @torch.no_grad()
-def predict(run: Run, model: Optional[nn.Module] = None) -> Predictions:
+def predict(run: Run, model: nn.Module | None = None) -> Predictions:
     """Class probabilities for the run's test images, prepared exactly as in training."""
     model = model or load_model(run)
     meta = datasets.info(run.config.dataset)
@@ -98,7 +101,9 @@ def per_class_accuracy(counts: np.ndarray) -> np.ndarray:
     return np.diag(row_normalized(counts))
 
 
-def select(y: np.ndarray, pred: np.ndarray, true_class: Optional[int] = None, predicted: Optional[int] = None, mistakes_only: bool = False) -> np.ndarray:
+def select(
+    y: np.ndarray, pred: np.ndarray, true_class: int | None = None, predicted: int | None = None, mistakes_only: bool = False
+) -> np.ndarray:
     """Indices of test images by true class, predicted class, and/or mistakes."""
     keep = np.ones(len(y), dtype=bool)
     if true_class is not None:
@@ -118,7 +123,9 @@ def top_k(probs: np.ndarray, k: int = 3) -> list[list[tuple[int, float]]]:
 def disagreements(a: Predictions, b: Predictions) -> tuple[np.ndarray, np.ndarray]:
     """(right in a and wrong in b, wrong in a and right in b): indices of the shared test images."""
     if len(a.y) != len(b.y) or not np.array_equal(a.y, b.y):
-        raise PlaygroundError("the two runs were tested on different images (another dataset or test subset): pick runs on the same test set")
+        raise PlaygroundError(
+            "the two runs were tested on different images (another dataset or test subset): pick runs on the same test set"
+        )
     ra, rb = a.pred == a.y, b.pred == b.y
     return np.flatnonzero(ra & ~rb), np.flatnonzero(~ra & rb)
 
@@ -135,13 +142,20 @@ def first_layer(model: nn.Module, input_shape: tuple[int, ...], limit: int = 64)
     CNN's first Conv2d filters; (description, uint8 images [N, C, h, w])."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            return f"{m.out_channels} filters of {m.kernel_size[0]}x{m.kernel_size[1]} over {m.in_channels} channel(s)", to_uint8_images(m.weight[:limit])
+            return f"{m.out_channels} filters of {m.kernel_size[0]}x{m.kernel_size[1]} over {m.in_channels} channel(s)", to_uint8_images(
+                m.weight[:limit]
+            )
         if isinstance(m, nn.Linear):
             if len(input_shape) != 3 or m.in_features != int(np.prod(input_shape)):
                 break
             w = m.weight[:limit].reshape(-1, *input_shape)
-            return f"the weights of the first {min(limit, m.out_features)} of {m.out_features} units, each shaped like the input image", to_uint8_images(w)
-    raise PlaygroundError("this model's first layer cannot be drawn as images (toy points, or a first fc layer that sees a pooled image, not the input)")
+            return (
+                f"the weights of the first {min(limit, m.out_features)} of {m.out_features} units, each shaped like the input image",
+                to_uint8_images(w),
+            )
+    raise PlaygroundError(
+        "this model's first layer cannot be drawn as images (toy points, or a first fc layer that sees a pooled image, not the input)"
+    )
 
 
 @torch.no_grad()
@@ -155,7 +169,12 @@ def feature_maps(model: nn.Module, x: torch.Tensor, limit: int = 16) -> list[tup
             lo = maps.flatten(1).amin(1).view(-1, 1, 1)
             hi = maps.flatten(1).amax(1).view(-1, 1, 1)
             scaled = ((maps - lo) / (hi - lo).clamp_min(1e-12) * 255).round().to(torch.uint8)
-            out.append((f"#{i} Conv2d({m.in_channels}, {m.out_channels}, k={m.kernel_size[0]}): {x.shape[1]} maps of {x.shape[2]}x{x.shape[3]}", scaled.numpy()))
+            out.append(
+                (
+                    f"#{i} Conv2d({m.in_channels}, {m.out_channels}, k={m.kernel_size[0]}): {x.shape[1]} maps of {x.shape[2]}x{x.shape[3]}",
+                    scaled.numpy(),
+                )
+            )
     return out
 
 
@@ -166,7 +185,7 @@ class Upload:
     original_size: tuple[int, int]
 
 
-def prepare_upload(data: bytes, input_shape: tuple[int, ...], invert: Optional[bool] = None) -> Upload:
+def prepare_upload(data: bytes, input_shape: tuple[int, ...], invert: bool | None = None) -> Upload:
     """A PNG or JPEG file -> one image in the dataset's format; size and type checked first."""
     from PIL import Image, UnidentifiedImageError
 
@@ -182,11 +201,11 @@ def prepare_upload(data: bytes, input_shape: tuple[int, ...], invert: Optional[b
                 raise PlaygroundError(f"the image is {im.width}x{im.height} pixels: at most {MAX_UPLOAD_PIXELS:,} pixels")
             size = (im.width, im.height)
             C, H, W = input_shape
-            im = im.convert("L" if C == 1 else "RGB")
-            side = min(im.size)  # the centred square, then resized to the dataset's size
-            left, top = (im.width - side) // 2, (im.height - side) // 2
-            im = im.crop((left, top, left + side, top + side)).resize((W, H), Image.Resampling.LANCZOS)
-            a = np.asarray(im, dtype=np.uint8)
+            colour = im.convert("L" if C == 1 else "RGB")
+            side = min(colour.size)  # the centred square, then resized to the dataset's size
+            left, top = (colour.width - side) // 2, (colour.height - side) // 2
+            square = colour.crop((left, top, left + side, top + side)).resize((W, H), Image.Resampling.LANCZOS)
+            a = np.asarray(square, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as e:
         raise PlaygroundError(f"the file is not a readable PNG or JPEG image ({type(e).__name__})") from None
     a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)

@@ -13,9 +13,9 @@ import functools
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from playground import executor as executors
 from playground.config import TrainConfig
@@ -37,15 +37,15 @@ class Job:
     epoch: int = 0
     message: str = ""
     done_event: threading.Event = field(default_factory=threading.Event)
-    on_event: Optional[Callable[[Event], None]] = None
-    canceller: Optional[Callable[[], None]] = field(default=None, repr=False)  # set by the executor
+    on_event: Callable[[Event], None] | None = None
+    canceller: Callable[[], None] | None = field(default=None, repr=False)  # set by the executor
 
     def stop(self) -> None:
         """Stop the run: a queued one never starts, a running one ends 'stopped' within a step."""
         if self.canceller is not None and not self.done:
             self.canceller()
 
-    def wait(self, timeout: Optional[float] = None) -> bool:
+    def wait(self, timeout: float | None = None) -> bool:
         return self.done_event.wait(timeout)
 
     @property
@@ -71,14 +71,14 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, store: RunStore, executor: Optional[executors.Executor] = None):
+    def __init__(self, store: RunStore, executor: executors.Executor | None = None):
         self.store = store
         store.mark_orphans_interrupted()
         self.executor = executor or executors.get()
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}  # run_id -> job, for runs started by this process
 
-    def submit(self, config: TrainConfig, on_event: Optional[Callable[[Event], None]] = None) -> Job:
+    def submit(self, config: TrainConfig, on_event: Callable[[Event], None] | None = None) -> Job:
         """Start (or reuse) a run of config; returns immediately."""
         with self._lock:
             for job in self._jobs.values():
@@ -92,7 +92,7 @@ class JobManager:
         self.executor.submit(self.store, [job])
         return job
 
-    def job(self, run_id: int) -> Optional[Job]:
+    def job(self, run_id: int) -> Job | None:
         return self._jobs.get(run_id)
 
     def active(self) -> list[Job]:
@@ -102,7 +102,7 @@ class JobManager:
         for job in self.active():
             job.stop()
 
-    def submit_group(self, configs: list[TrainConfig], on_event: Optional[Callable[[int, Event], None]] = None) -> list[Job]:
+    def submit_group(self, configs: list[TrainConfig], on_event: Callable[[int, Event], None] | None = None) -> list[Job]:
         """Several twins at once: finished ones from the cache, the rest trained together as one
         group when grouped.groupable allows it (one after another otherwise)."""
         from playground.grouped import groupable

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
 
 import torch
 from torch import nn
@@ -65,7 +65,7 @@ class Splits:
         return {"normalization": self.normalize.describe(), "validation_size": len(self.x_val)}
 
 
-def load_data(config: TrainConfig, data: Optional[datasets.Dataset]) -> datasets.Dataset:
+def load_data(config: TrainConfig, data: datasets.Dataset | None) -> datasets.Dataset:
     """The dataset given, or config's (toy sets generated with its settings)."""
     meta = datasets.info(config.dataset)
     return data or datasets.load(config.dataset, toy_params=config.toy_params if meta.is_toy else None)
@@ -81,8 +81,13 @@ def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device)
     train_idx, val_idx = split_validation(sizes.pool, config.val_split, config.val_seed)
     x_train = x_all[train_idx].to(device)
     return Splits(
-        x_train, y_all[train_idx].to(device), x_all[val_idx].to(device), y_all[val_idx].to(device),
-        ds.x_test[:n_test].to(device), ds.y_test[:n_test].to(device), Normalizer.fit(config.normalize, x_train),
+        x_train,
+        y_all[train_idx].to(device),
+        x_all[val_idx].to(device),
+        y_all[val_idx].to(device),
+        ds.x_test[:n_test].to(device),
+        ds.y_test[:n_test].to(device),
+        Normalizer.fit(config.normalize, x_train),
     )
 
 
@@ -144,8 +149,9 @@ class Tally:
 
 
 @torch.no_grad()
-def evaluate(logits_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss_fn: Loss,
-             batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def evaluate(
+    logits_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, loss_fn: Loss, batch_size: int = 1000
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean loss, accuracy) on stored inputs x and labels y. logits_of maps a slice of x to logits
     [B, classes] (one model) or [M, B, classes] (members); the results are scalars or [M]."""
     loss_sum, correct = torch.zeros(()), torch.zeros(())
@@ -177,7 +183,7 @@ class Clock:
 # --- the end of a run -----------------------------------------------------------------------------
 
 
-def stopped(step: int, epoch: int, last: dict, model: Optional[nn.Module] = None) -> EndEvent:
+def stopped(step: int, epoch: int, last: dict, model: nn.Module | None = None) -> EndEvent:
     return EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", last, model)
 
 
@@ -190,14 +196,14 @@ def diverged_at_step(loss: float, step: int, epoch: int, lr: float, last: dict) 
     )
 
 
-def diverged_on_test(test_loss: float, epoch: int, last: dict) -> Optional[EndEvent]:
+def diverged_on_test(test_loss: float, epoch: int, last: dict) -> EndEvent | None:
     """The end of a run whose test loss is no longer finite, else None."""
     if math.isfinite(test_loss):
         return None
     return EndEvent("diverged", f"the test loss became {test_loss} after epoch {epoch}: the run diverged; lower the learning rate.", last)
 
 
-def completed(epochs: int, last: dict, model: Optional[nn.Module] = None, group: int = 0) -> EndEvent:
+def completed(epochs: int, last: dict, model: nn.Module | None = None, group: int = 0) -> EndEvent:
     where = f" (in a group of {group} twins)" if group else ""
     return EndEvent("completed", f"trained {epochs} epoch(s){where}", last, model)
 
@@ -208,9 +214,9 @@ class EarlyStopping:
 
     def __init__(self, patience: int):
         self.patience, self.waited = patience, 0
-        self.best: Optional[tuple[float, dict, dict]] = None  # (val loss, metrics, weights)
+        self.best: tuple[float, dict, dict] | None = None  # (val loss, metrics, weights)
 
-    def update(self, val_loss: float, last: dict, model: nn.Module, extra: dict) -> Optional[EndEvent]:
+    def update(self, val_loss: float, last: dict, model: nn.Module, extra: dict) -> EndEvent | None:
         """After each epoch: the run's end if patience ran out, else None."""
         if self.best is None or val_loss < self.best[0]:
             self.best, self.waited = (val_loss, last, copy.deepcopy(model.state_dict())), 0
@@ -232,5 +238,9 @@ class EarlyStopping:
         """Patience never ran out: still report (and keep) the best epoch."""
         model.load_state_dict(self.best[2])
         best = self.best[1]
-        return EndEvent("completed", f"trained {epochs} epoch(s); the best validation loss was at epoch {best['epoch']}",
-                        best | extra | {"best_epoch": best["epoch"]}, model)
+        return EndEvent(
+            "completed",
+            f"trained {epochs} epoch(s); the best validation loss was at epoch {best['epoch']}",
+            best | extra | {"best_epoch": best["epoch"]},
+            model,
+        )

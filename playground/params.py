@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Optional
 
 from playground.shapes import Shape, Step, plan
 from playground.specs import Layer
@@ -128,7 +127,7 @@ def format_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def parse_count(text: str) -> Optional[int]:
+def parse_count(text: str) -> int | None:
     """A student's answer: '401920', '401,920', '401 920' or '401_920' -> 401920; '' -> None."""
     cleaned = re.sub(r"[\s,_']", "", text or "")
     if not cleaned:
@@ -138,7 +137,7 @@ def parse_count(text: str) -> Optional[int]:
     return int(cleaned)
 
 
-def mark(answer: Optional[int], truth: int) -> Optional[bool]:
+def mark(answer: int | None, truth: int) -> bool | None:
     """True/False for an answer, None for no answer."""
     return None if answer is None else answer == truth
 
@@ -146,7 +145,7 @@ def mark(answer: Optional[int], truth: int) -> Optional[bool]:
 LINEAR_KINDS = ("fc", "conv", "avgpool", "bn", "drop")  # affine maps (batch norm and dropout at evaluation)
 
 
-def collapse_layers(layers: list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
+def collapse_layers(layers: list[Layer], input_shape: Shape, num_classes: int) -> tuple[int, int, str] | None:
     """If the layers have no non-linearity, every layer is affine and the whole stack is one affine
     map from the inputs to the classes: (layers, its parameter count, the worked count); else None
     (families.collapsed_linear: of any model text)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playground.runs import RunStore
 from playground.events import GRAD_EVERY_STEP_UNTIL
+from playground.runs import RunStore
 
 
 def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:

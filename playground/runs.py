@@ -11,13 +11,14 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
-from playground.errors import PlaygroundError
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
 from playground.events import EpochEvent, StartEvent, StepEvent
 
 ACTIVE = ("queued", "running")
@@ -85,17 +86,17 @@ class Run:
     config: TrainConfig
     status: str
     message: str
-    params: Optional[int]
-    device: Optional[str]
-    steps_per_epoch: Optional[int]
-    total_steps: Optional[int]
+    params: int | None
+    device: str | None
+    steps_per_epoch: int | None
+    total_steps: int | None
     created: float
-    started: Optional[float]
-    finished: Optional[float]
+    started: float | None
+    finished: float | None
     final: dict
 
     @property
-    def seconds(self) -> Optional[float]:
+    def seconds(self) -> float | None:
         if self.started is None:
             return None
         return (self.finished or time.time()) - self.started
@@ -116,8 +117,7 @@ class RunStore:
                 _migrate(db)
         except (OSError, sqlite3.Error) as e:
             raise PlaygroundError(
-                f"cannot open the run store {self.path} ({e}): make its folder writable or set "
-                "PLAYGROUND_HOME to a writable folder"
+                f"cannot open the run store {self.path} ({e}): make its folder writable or set PLAYGROUND_HOME to a writable folder"
             ) from None
 
     def _connect(self) -> sqlite3.Connection:
@@ -131,7 +131,9 @@ class RunStore:
             with closing(self._connect()) as db, db:
                 return db.executemany(sql, args).lastrowid if many else db.execute(sql, tuple(args)).lastrowid
         except sqlite3.OperationalError as e:  # disk full, read-only file, locked too long
-            raise PlaygroundError(f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions") from None
+            raise PlaygroundError(
+                f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions"
+            ) from None
 
     def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
         with closing(self._connect()) as db:
@@ -197,7 +199,7 @@ class RunStore:
             (time.time(), setting, json.dumps(base.to_dict()), json.dumps(members)),
         )
 
-    def get_sweep(self, sweep_id: int) -> Optional[dict]:
+    def get_sweep(self, sweep_id: int) -> dict | None:
         rows = self._read("SELECT * FROM sweeps WHERE id=?", (sweep_id,))
         return _sweep(rows[0]) if rows else None
 
@@ -206,25 +208,26 @@ class RunStore:
 
     # --- reading ---
 
-    def get(self, run_id: int) -> Optional[Run]:
+    def get(self, run_id: int) -> Run | None:
         rows = self._read("SELECT * FROM runs WHERE id=?", (run_id,))
         return _run(rows[0]) if rows else None
 
-    def find_reusable(self, config: TrainConfig) -> Optional[Run]:
+    def find_reusable(self, config: TrainConfig) -> Run | None:
         """The newest finished run of this exact config (seed included) whose result still holds."""
         marks = ",".join("?" * len(REUSABLE))
-        rows = self._read(
-            f"SELECT * FROM runs WHERE key=? AND status IN ({marks}) ORDER BY id DESC LIMIT 1", (config.key, *REUSABLE)
-        )
+        rows = self._read(f"SELECT * FROM runs WHERE key=? AND status IN ({marks}) ORDER BY id DESC LIMIT 1", (config.key, *REUSABLE))
         return _run(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 100) -> list[Run]:
         return [_run(r) for r in self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
 
     def steps(self, run_id: int) -> list[dict]:
-        return [dict(r) for r in self._read("SELECT step, epoch, loss, grad_mean, grad_abs_mean FROM steps WHERE run_id=? ORDER BY step", (run_id,))]
+        return [
+            dict(r)
+            for r in self._read("SELECT step, epoch, loss, grad_mean, grad_abs_mean FROM steps WHERE run_id=? ORDER BY step", (run_id,))
+        ]
 
-    def first_loss(self, run_id: int) -> Optional[float]:
+    def first_loss(self, run_id: int) -> float | None:
         rows = self._read("SELECT loss FROM steps WHERE run_id=? AND step=1", (run_id,))
         return rows[0]["loss"] if rows else None
 
@@ -275,7 +278,7 @@ def _sweep(row: sqlite3.Row) -> dict:
     }
 
 
-def _alive(pid: Optional[int]) -> bool:
+def _alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from playground import families
 from playground.errors import PlaygroundError
@@ -35,24 +35,24 @@ class Setting:
     default: Any
     help: str  # one sentence: the CLI's --help and the widget's tooltip
     label: str = ""  # the widget's label; "" = no widget on the Train form
-    low: Optional[float] = None  # smallest allowed value (None: no bound)
-    high: Optional[float] = None
+    low: float | None = None  # smallest allowed value (None: no bound)
+    high: float | None = None
     low_open: bool = False  # low itself not allowed (lr > 0)
     high_open: bool = False  # high itself not allowed (momentum < 1)
     choices: tuple = ()  # the allowed values of a str setting
     choice_text: dict = field(default_factory=dict)  # how the widget names each choice
     rule: str = ""  # the allowed values in words, where the range alone does not say it
-    share: Optional[str] = None  # key in the share link (None: not in the link)
-    flag: Optional[str] = None  # CLI flag; default --name-with-dashes
+    share: str | None = None  # key in the share link (None: not in the link)
+    flag: str | None = None  # CLI flag; default --name-with-dashes
     widget: str = "number"  # number | select_slider | select | checkbox | multiselect | text | none
     notches: tuple = ()  # select_slider/select: the offered values; a valid other value is added
-    step: Optional[float] = None  # number widget: +/- step
-    fmt: Optional[str] = None  # number widget: printf format
+    step: float | None = None  # number widget: +/- step
+    fmt: str | None = None  # number widget: printf format
     key: str = ""  # session-state key of the widget; default: name
     section: str = "basics"  # basics | optimizer | data | toy | sweep: CLI groups and form expanders
     toy_only: bool = False  # checked only for the toy 2D sets (ignored by the others)
-    ui_low: Optional[float] = None  # a narrower range that the page's widget accepts (toy page sliders)
-    ui_high: Optional[float] = None
+    ui_low: float | None = None  # a narrower range that the page's widget accepts (toy page sliders)
+    ui_high: float | None = None
     note: str = ""  # added to the widget's tooltip only
 
     @property
@@ -84,7 +84,7 @@ class Setting:
             return f"{kind} above {low} and {'below' if self.high_open else 'at most'} {high}"
         return f"{kind} from {low} {'up to (not including)' if self.high_open else 'to'} {high}"
 
-    def widget_range(self) -> tuple[Optional[float], Optional[float]]:
+    def widget_range(self) -> tuple[float | None, float | None]:
         """The number widget's inclusive bounds, equal to the rule's (an open end moves by one ulp)."""
         low, high = self.low, self.high
         if low is not None and self.low_open:
@@ -102,64 +102,337 @@ _S = Setting
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        _S("dataset", str, "fashion-mnist", "the dataset (registry name, see `python -m playground datasets`)",
-           share="dataset", widget="none", rule="a dataset name from `python -m playground datasets`"),
-        _S("model", str, families.PRESETS[families.DEFAULT_PRESET].spec, f"a layer spec or a preset ({', '.join(families.PRESETS)})",
-           share="model", widget="none", key="spec_text", rule="a layer spec or a preset name"),
-        _S("lr", float, 0.1, "learning rate (the start of the schedule)", note="Log scale: each notch multiplies by about 3.",
-           label="Learning rate", low=0, high=100, low_open=True, share="lr", widget="select_slider", notches=LEARNING_RATES),
+        _S(
+            "dataset",
+            str,
+            "fashion-mnist",
+            "the dataset (registry name, see `python -m playground datasets`)",
+            share="dataset",
+            widget="none",
+            rule="a dataset name from `python -m playground datasets`",
+        ),
+        _S(
+            "model",
+            str,
+            families.PRESETS[families.DEFAULT_PRESET].spec,
+            f"a layer spec or a preset ({', '.join(families.PRESETS)})",
+            share="model",
+            widget="none",
+            key="spec_text",
+            rule="a layer spec or a preset name",
+        ),
+        _S(
+            "lr",
+            float,
+            0.1,
+            "learning rate (the start of the schedule)",
+            note="Log scale: each notch multiplies by about 3.",
+            label="Learning rate",
+            low=0,
+            high=100,
+            low_open=True,
+            share="lr",
+            widget="select_slider",
+            notches=LEARNING_RATES,
+        ),
         _S("epochs", int, 5, "full passes over the training images", label="Epochs", low=1, high=1000, share="epochs", step=1),
-        _S("batch_size", int, 64, "images per optimizer step", label="Batch size", low=1, high=100_000, share="batch",
-           widget="select_slider", notches=BATCH_SIZES),
-        _S("optimizer", str, "sgd", "the optimizer", label="Optimizer", choices=OPTIMIZERS, share="opt", widget="select",
-           choice_text={"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}, section="optimizer"),
-        _S("momentum", float, 0.0, "SGD and RMSprop, e.g. 0.9; Adam keeps its own moving averages", label="Momentum",
-           low=0, high=1, high_open=True, share="mom", step=0.1, fmt="%g", section="optimizer"),
-        _S("nesterov", bool, False, "Nesterov momentum (SGD with a momentum above 0)", label="Nesterov momentum",
-           share="nesterov", widget="checkbox", section="optimizer"),
-        _S("weight_decay", float, 0.0, "L2 penalty on the weights (decoupled in AdamW), e.g. 5e-4", label="Weight decay",
-           low=0, high=1, share="wd", step=1e-4, fmt="%g", section="optimizer"),
-        _S("scheduler", str, "none", "lr schedule, stepped after every epoch", label="Learning-rate schedule", choices=SCHEDULERS,
-           share="sched", widget="select", section="optimizer",
-           choice_text={"none": "constant", "step": "step: x gamma every few epochs", "exponential": "exponential: x gamma every epoch", "cosine": "cosine annealing to 0"}),
-        _S("step_size", int, 1, "step schedule: multiply the lr by gamma every this many epochs", label="Step every (epochs)",
-           low=1, high=1000, share="step", step=1, section="optimizer"),
-        _S("gamma", float, 0.5, "step and exponential schedules: the lr factor", label="Gamma", low=0, high=1, low_open=True,
-           share="gamma", step=0.05, fmt="%g", section="optimizer"),
-        _S("loss", str, "cross-entropy", "cross-entropy of the softmax output, or mse: squared error of the softmax output against one-hot targets",
-           label="Loss", choices=LOSSES, share="loss", widget="select", section="data",
-           choice_text={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"}),
-        _S("label_smoothing", float, 0.0, "share of the target spread over all classes", label="Label smoothing", low=0, high=0.5,
-           share="smooth", step=0.05, fmt="%g", section="data"),
-        _S("normalize", str, "scale", "input normalisation; standardize uses training-split statistics", label="Input normalisation",
-           choices=NORMALIZATIONS, share="norm", widget="select", section="data",
-           choice_text={"scale": "scale to [0, 1]", "standardize": "standardize (training-split mean and std)", "none": "none (raw 0-255)"}),
-        _S("augment", str, "", f"comma list of augmentations, training batches only ({', '.join(AUGMENTATIONS)})",
-           label="Augmentation (training batches only)", share="aug", widget="multiselect", key="augment_list", section="data",
-           rule=f"a comma list of {', '.join(AUGMENTATIONS)}"),
-        _S("val_split", float, 0.0, "share of the training images held out for validation, e.g. 0.1",
-           label="Validation share of the training images", low=0, high=0.5, rule="a number from 0 (no validation set) to 0.5",
-           share="val", step=0.05, fmt="%g", section="data"),
-        _S("val_seed", int, 0, "which training images are held out for validation", low=0, high=MAX_SEED, share="vseed",
-           widget="none", section="data"),
-        _S("early_stopping", int, 0, "stop after this many epochs without a better validation loss (0 = off; needs a validation split)",
-           label="Early stopping patience (0 = off)", low=0, high=100, share="stop", flag="--early-stopping", step=1, section="data"),
-        _S("seed", int, 0, "fixes the initial weights, dropout and batch order: same seed, same twins", label="Seed",
-           low=0, high=MAX_SEED, share="seed", step=1, section="data"),
-        _S("train_limit", int, 0, "train on the first N training images only (0 = all): fewer train faster", label="Training images",
-           low=0, rule="0 (all) or a positive number of images", share="train", widget="select", notches=TRAIN_SUBSETS, section="data"),
-        _S("test_limit", int, 0, "evaluate on the first N test images only (0 = all)", low=0,
-           rule="0 (all) or a positive number of images", share="test", widget="none", section="data"),
-        _S("toy_points", int, 400, "toy 2D sets: points in train and test together", low=20, high=20_000, share="points",
-           widget="none", section="toy", toy_only=True, ui_low=40, ui_high=2000),
-        _S("toy_noise", float, 0.1, "toy 2D sets: Gaussian noise on every point", low=0, high=2, share="noise",
-           widget="none", section="toy", toy_only=True, ui_low=0, ui_high=0.6),
-        _S("toy_train_share", float, 0.7, "toy 2D sets: share of the points in the training set (the rest is the test set)",
-           low=0.1, high=0.9, share="toyshare", widget="none", section="toy", toy_only=True, ui_low=0.3, ui_high=0.9),
-        _S("toy_seed", int, 0, "toy 2D sets: fixes the points and the split", low=0, high=MAX_SEED, share="toyseed",
-           widget="none", section="toy", toy_only=True, ui_low=0, ui_high=10_000),
-        _S("device", str, "auto", "auto picks cuda, then mps, then cpu (not part of a run's identity)", label="Device",
-           choices=DEVICES, share="device", widget="select"),
+        _S(
+            "batch_size",
+            int,
+            64,
+            "images per optimizer step",
+            label="Batch size",
+            low=1,
+            high=100_000,
+            share="batch",
+            widget="select_slider",
+            notches=BATCH_SIZES,
+        ),
+        _S(
+            "optimizer",
+            str,
+            "sgd",
+            "the optimizer",
+            label="Optimizer",
+            choices=OPTIMIZERS,
+            share="opt",
+            widget="select",
+            choice_text={"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"},
+            section="optimizer",
+        ),
+        _S(
+            "momentum",
+            float,
+            0.0,
+            "SGD and RMSprop, e.g. 0.9; Adam keeps its own moving averages",
+            label="Momentum",
+            low=0,
+            high=1,
+            high_open=True,
+            share="mom",
+            step=0.1,
+            fmt="%g",
+            section="optimizer",
+        ),
+        _S(
+            "nesterov",
+            bool,
+            False,
+            "Nesterov momentum (SGD with a momentum above 0)",
+            label="Nesterov momentum",
+            share="nesterov",
+            widget="checkbox",
+            section="optimizer",
+        ),
+        _S(
+            "weight_decay",
+            float,
+            0.0,
+            "L2 penalty on the weights (decoupled in AdamW), e.g. 5e-4",
+            label="Weight decay",
+            low=0,
+            high=1,
+            share="wd",
+            step=1e-4,
+            fmt="%g",
+            section="optimizer",
+        ),
+        _S(
+            "scheduler",
+            str,
+            "none",
+            "lr schedule, stepped after every epoch",
+            label="Learning-rate schedule",
+            choices=SCHEDULERS,
+            share="sched",
+            widget="select",
+            section="optimizer",
+            choice_text={
+                "none": "constant",
+                "step": "step: x gamma every few epochs",
+                "exponential": "exponential: x gamma every epoch",
+                "cosine": "cosine annealing to 0",
+            },
+        ),
+        _S(
+            "step_size",
+            int,
+            1,
+            "step schedule: multiply the lr by gamma every this many epochs",
+            label="Step every (epochs)",
+            low=1,
+            high=1000,
+            share="step",
+            step=1,
+            section="optimizer",
+        ),
+        _S(
+            "gamma",
+            float,
+            0.5,
+            "step and exponential schedules: the lr factor",
+            label="Gamma",
+            low=0,
+            high=1,
+            low_open=True,
+            share="gamma",
+            step=0.05,
+            fmt="%g",
+            section="optimizer",
+        ),
+        _S(
+            "loss",
+            str,
+            "cross-entropy",
+            "cross-entropy of the softmax output, or mse: squared error of the softmax output against one-hot targets",
+            label="Loss",
+            choices=LOSSES,
+            share="loss",
+            widget="select",
+            section="data",
+            choice_text={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"},
+        ),
+        _S(
+            "label_smoothing",
+            float,
+            0.0,
+            "share of the target spread over all classes",
+            label="Label smoothing",
+            low=0,
+            high=0.5,
+            share="smooth",
+            step=0.05,
+            fmt="%g",
+            section="data",
+        ),
+        _S(
+            "normalize",
+            str,
+            "scale",
+            "input normalisation; standardize uses training-split statistics",
+            label="Input normalisation",
+            choices=NORMALIZATIONS,
+            share="norm",
+            widget="select",
+            section="data",
+            choice_text={
+                "scale": "scale to [0, 1]",
+                "standardize": "standardize (training-split mean and std)",
+                "none": "none (raw 0-255)",
+            },
+        ),
+        _S(
+            "augment",
+            str,
+            "",
+            f"comma list of augmentations, training batches only ({', '.join(AUGMENTATIONS)})",
+            label="Augmentation (training batches only)",
+            share="aug",
+            widget="multiselect",
+            key="augment_list",
+            section="data",
+            rule=f"a comma list of {', '.join(AUGMENTATIONS)}",
+        ),
+        _S(
+            "val_split",
+            float,
+            0.0,
+            "share of the training images held out for validation, e.g. 0.1",
+            label="Validation share of the training images",
+            low=0,
+            high=0.5,
+            rule="a number from 0 (no validation set) to 0.5",
+            share="val",
+            step=0.05,
+            fmt="%g",
+            section="data",
+        ),
+        _S(
+            "val_seed",
+            int,
+            0,
+            "which training images are held out for validation",
+            low=0,
+            high=MAX_SEED,
+            share="vseed",
+            widget="none",
+            section="data",
+        ),
+        _S(
+            "early_stopping",
+            int,
+            0,
+            "stop after this many epochs without a better validation loss (0 = off; needs a validation split)",
+            label="Early stopping patience (0 = off)",
+            low=0,
+            high=100,
+            share="stop",
+            flag="--early-stopping",
+            step=1,
+            section="data",
+        ),
+        _S(
+            "seed",
+            int,
+            0,
+            "fixes the initial weights, dropout and batch order: same seed, same twins",
+            label="Seed",
+            low=0,
+            high=MAX_SEED,
+            share="seed",
+            step=1,
+            section="data",
+        ),
+        _S(
+            "train_limit",
+            int,
+            0,
+            "train on the first N training images only (0 = all): fewer train faster",
+            label="Training images",
+            low=0,
+            rule="0 (all) or a positive number of images",
+            share="train",
+            widget="select",
+            notches=TRAIN_SUBSETS,
+            section="data",
+        ),
+        _S(
+            "test_limit",
+            int,
+            0,
+            "evaluate on the first N test images only (0 = all)",
+            low=0,
+            rule="0 (all) or a positive number of images",
+            share="test",
+            widget="none",
+            section="data",
+        ),
+        _S(
+            "toy_points",
+            int,
+            400,
+            "toy 2D sets: points in train and test together",
+            low=20,
+            high=20_000,
+            share="points",
+            widget="none",
+            section="toy",
+            toy_only=True,
+            ui_low=40,
+            ui_high=2000,
+        ),
+        _S(
+            "toy_noise",
+            float,
+            0.1,
+            "toy 2D sets: Gaussian noise on every point",
+            low=0,
+            high=2,
+            share="noise",
+            widget="none",
+            section="toy",
+            toy_only=True,
+            ui_low=0,
+            ui_high=0.6,
+        ),
+        _S(
+            "toy_train_share",
+            float,
+            0.7,
+            "toy 2D sets: share of the points in the training set (the rest is the test set)",
+            low=0.1,
+            high=0.9,
+            share="toyshare",
+            widget="none",
+            section="toy",
+            toy_only=True,
+            ui_low=0.3,
+            ui_high=0.9,
+        ),
+        _S(
+            "toy_seed",
+            int,
+            0,
+            "toy 2D sets: fixes the points and the split",
+            low=0,
+            high=MAX_SEED,
+            share="toyseed",
+            widget="none",
+            section="toy",
+            toy_only=True,
+            ui_low=0,
+            ui_high=10_000,
+        ),
+        _S(
+            "device",
+            str,
+            "auto",
+            "auto picks cuda, then mps, then cpu (not part of a run's identity)",
+            label="Device",
+            choices=DEVICES,
+            share="device",
+            widget="select",
+        ),
     )
 }
 
@@ -167,12 +440,40 @@ SETTINGS: dict[str, Setting] = {
 SWEEP: dict[str, Setting] = {
     s.name: s
     for s in (
-        _S("sweep_param", str, "lr", "the setting the sweep changes", label="Sweep", share="sweep", widget="select",
-           rule="a setting the Experiments page can sweep", section="sweep"),
-        _S("sweep_values", str, "", "the values, as typed", label="Values", share="values", widget="text",
-           rule="values of the swept setting", section="sweep"),
-        _S("sweep_seeds", int, 1, "repeat every value with seeds 0, 1, ...", label="Seeds per value", low=1, high=5,
-           share="seeds", step=1, section="sweep"),
+        _S(
+            "sweep_param",
+            str,
+            "lr",
+            "the setting the sweep changes",
+            label="Sweep",
+            share="sweep",
+            widget="select",
+            rule="a setting the Experiments page can sweep",
+            section="sweep",
+        ),
+        _S(
+            "sweep_values",
+            str,
+            "",
+            "the values, as typed",
+            label="Values",
+            share="values",
+            widget="text",
+            rule="values of the swept setting",
+            section="sweep",
+        ),
+        _S(
+            "sweep_seeds",
+            int,
+            1,
+            "repeat every value with seeds 0, 1, ...",
+            label="Seeds per value",
+            low=1,
+            high=5,
+            share="seeds",
+            step=1,
+            section="sweep",
+        ),
     )
 }
 ALL: dict[str, Setting] = {**SETTINGS, **SWEEP}
@@ -186,7 +487,7 @@ def _number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def problem(name: str, value: Any) -> Optional[str]:
+def problem(name: str, value: Any) -> str | None:
     """Why value is not allowed for this setting on its own, or None: 'lr = 0 is not allowed: lr must be ...'."""
     s = ALL[name]
     if s.type is bool:
@@ -234,7 +535,7 @@ def parse(name: str, text: str) -> Any:
         raise PlaygroundError(f"{name} = {text!r} is not allowed: {name} must be {s.allowed}") from None
 
 
-def format(name: str, value: Any) -> str:  # noqa: A001 - the inverse of parse
+def format(name: str, value: Any) -> str:
     """A typed value -> its text in the link; parse(name, format(name, v)) == v."""
     s = ALL[name]
     if s.type is bool:

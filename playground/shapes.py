@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from playground.convmath import conv_output_size
 from playground.errors import PlaygroundError
@@ -22,8 +21,16 @@ from playground.specs import ACTIVATIONS, Layer, parse
 Shape = tuple[int, ...]
 
 MODULE_NAMES = {
-    "fc": "Linear", "conv": "Conv2d", "pool": "MaxPool2d", "avgpool": "AvgPool2d", "drop": "Dropout",
-    "relu": "ReLU", "leakyrelu": "LeakyReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "gelu": "GELU",
+    "fc": "Linear",
+    "conv": "Conv2d",
+    "pool": "MaxPool2d",
+    "avgpool": "AvgPool2d",
+    "drop": "Dropout",
+    "relu": "ReLU",
+    "leakyrelu": "LeakyReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "gelu": "GELU",
 }
 assert set(ACTIVATIONS) <= set(MODULE_NAMES)
 
@@ -31,7 +38,7 @@ assert set(ACTIVATIONS) <= set(MODULE_NAMES)
 @dataclass(frozen=True)
 class Step:
     module: str  # PyTorch class name: Flatten, Linear, Conv2d, MaxPool2d, BatchNorm1d, ReLU, ...
-    layer: Optional[Layer]  # the spec layer it comes from; None for an inserted Flatten
+    layer: Layer | None  # the spec layer it comes from; None for an inserted Flatten
     in_shape: Shape
     out_shape: Shape
     classifier: bool = False  # the Linear(-> classes) that every model ends with
@@ -60,12 +67,11 @@ def _step(layer: Layer, shape: Shape) -> list[Step]:
     if layer.kind == "fc":
         pre = [Step("Flatten", None, shape, (math.prod(shape),))] if image else []
         flat = (math.prod(shape),)
-        return pre + [Step("Linear", layer, flat, (layer.units,))]
+        return [*pre, Step("Linear", layer, flat, (layer.units,))]
     if layer.kind in ("conv", "pool", "avgpool"):
         if not image:
             raise PlaygroundError(
-                f"'{layer.token}' comes after an fc layer: conv and pool layers need an image, "
-                "so put them before the fc layers"
+                f"'{layer.token}' comes after an fc layer: conv and pool layers need an image, so put them before the fc layers"
             )
         C, H, W = shape
         K = layer.kernel
@@ -81,8 +87,7 @@ def _step(layer: Layer, shape: Shape) -> list[Step]:
         Ho, Wo = H // K, W // K
         if Ho < 1 or Wo < 1:
             raise PlaygroundError(
-                f"'{layer.token}': pooling a {H}x{W} input by {K} leaves less than one pixel; "
-                "use a smaller pool or remove a pooling layer"
+                f"'{layer.token}': pooling a {H}x{W} input by {K} leaves less than one pixel; use a smaller pool or remove a pooling layer"
             )
         return [Step(MODULE_NAMES[layer.kind], layer, shape, (C, Ho, Wo))]
     if layer.kind == "bn":

@@ -11,7 +11,7 @@ from playground.errors import PlaygroundError
 
 def toy_train_count(points: int, train_share: float) -> int:
     """Points of a toy 2D set that go to its training split (the rest is its test set)."""
-    return int(round(points * train_share))
+    return round(points * train_share)
 
 
 @dataclass(frozen=True)
@@ -35,5 +35,5 @@ def split_sizes(available: int, train_limit: int, val_split: float) -> SplitSize
     """available: the dataset's training examples; train_limit: 0 for all of them; val_split: the
     share of the pool held out (rounded to the nearest example)."""
     pool = min(train_limit, available) if train_limit else available
-    validation = int(round(pool * val_split))
+    validation = round(pool * val_split)
     return SplitSizes(pool, pool - validation, validation)

@@ -20,9 +20,9 @@ import struct
 import tarfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ from playground.errors import PlaygroundError
 from playground.home import data_dir
 
 # progress(done_bytes, total_bytes or None, what)
-Progress = Callable[[int, Optional[int], str], None]
+Progress = Callable[[int, int | None, str], None]
 Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
@@ -43,7 +43,7 @@ def md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(url: str, target: Path, progress: Optional[Progress], chunk: int = 1 << 16) -> None:
+def fetch(url: str, target: Path, progress: Progress | None, chunk: int = 1 << 16) -> None:
     """Stream url into target (through a .part file), reporting progress."""
     part = target.with_suffix(target.suffix + ".part")
     with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
@@ -58,7 +58,7 @@ def fetch(url: str, target: Path, progress: Optional[Progress], chunk: int = 1 <
     part.replace(target)
 
 
-def download(urls: list[str], target: Path, expected_md5: str, progress: Optional[Progress]) -> list[str]:
+def download(urls: list[str], target: Path, expected_md5: str, progress: Progress | None) -> list[str]:
     """Try each url until one gives a file with the expected md5; return the errors met."""
     errors = []
     for url in urls:
@@ -86,8 +86,8 @@ class IdxSource:
     """The four idx files of an MNIST-format dataset."""
 
     folder: str  # sub-folder of $PLAYGROUND_HOME/data, torchvision's layout (<folder>/raw)
-    system_dir: Optional[Path]  # a Debian package folder, if there is a package
-    debian_package: Optional[str]
+    system_dir: Path | None  # a Debian package folder, if there is a package
+    debian_package: str | None
     mirrors: tuple[str, ...]  # torchvision's download mirrors
     resources: tuple[tuple[str, str], ...]  # (file name, md5) in torchvision
     download_mb: int = 30
@@ -104,7 +104,7 @@ class IdxSource:
     def raw_dir(self) -> Path:
         return data_dir() / self.folder / "raw"
 
-    def _complete(self, folder: Optional[Path]) -> bool:
+    def _complete(self, folder: Path | None) -> bool:
         return folder is not None and all((folder / f).is_file() for f in self.files.values())
 
     def status(self) -> tuple[bool, str]:
@@ -122,7 +122,7 @@ class IdxSource:
         ]
         return f"{title} is not on this machine. Get it in one of {len(ways)} ways: " + "; or ".join(ways) + "."
 
-    def prepare(self, name: str, title: str, progress: Optional[Progress]) -> Path:
+    def prepare(self, name: str, title: str, progress: Progress | None) -> Path:
         dest = self.raw_dir
         if self._complete(dest):
             return dest
@@ -207,7 +207,7 @@ class CifarSource:
             f"{self.archive} in {data_dir()} (it is unpacked for you). Every other page works meanwhile."
         )
 
-    def prepare(self, name: str, title: str, progress: Optional[Progress]) -> Path:
+    def prepare(self, name: str, title: str, progress: Progress | None) -> Path:
         if self._complete():
             return self.raw_dir
         data_dir().mkdir(parents=True, exist_ok=True)
@@ -261,7 +261,7 @@ class BuiltinSource:
     def how_to_get(self, name: str, title: str) -> str:
         return f"{title} comes with the {self.package} Python package: `pip install {self.package}`."
 
-    def prepare(self, name: str, title: str, progress: Optional[Progress]) -> Path:
+    def prepare(self, name: str, title: str, progress: Progress | None) -> Path:
         return Path(self.package)
 
     def read(self, name: str, folder: Path, shape: tuple[int, ...], num_classes: int) -> Arrays:

@@ -8,15 +8,17 @@ are pure: they read per-epoch histories and fill the tables the exercises ask fo
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 from playground import blocks, families, settings, specs
+from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
-from playground.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -143,18 +145,54 @@ SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
         Setting("lr", "learning rate", "1, 0.1, 0.01, 0.001", _field("lr"), lambda c, v: replace(c, lr=v)),
-        Setting("batch_size", "batch size", "1, 4, 1000", _field("batch_size"), lambda c, v: replace(c, batch_size=v), kind="whole numbers"),
-        Setting("model", "model", "base; deeper; wider", _model_value, lambda c, v: replace(c, model=v), separator=";", kind="presets or layer specs"),
+        Setting(
+            "batch_size", "batch size", "1, 4, 1000", _field("batch_size"), lambda c, v: replace(c, batch_size=v), kind="whole numbers"
+        ),
+        Setting(
+            "model",
+            "model",
+            "base; deeper; wider",
+            _model_value,
+            lambda c, v: replace(c, model=v),
+            separator=";",
+            kind="presets or layer specs",
+        ),
         Setting("epochs", "epochs", "1, 5, 10", _field("epochs"), lambda c, v: replace(c, epochs=v), kind="whole numbers"),
-        Setting("optimizer", "optimizer", "sgd, adam, rmsprop", _field("optimizer"), lambda c, v: replace(c, optimizer=v, nesterov=False), kind="names"),
-        Setting("momentum", "momentum", "0, 0.5, 0.9", _field("momentum"), lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)),
+        Setting(
+            "optimizer",
+            "optimizer",
+            "sgd, adam, rmsprop",
+            _field("optimizer"),
+            lambda c, v: replace(c, optimizer=v, nesterov=False),
+            kind="names",
+        ),
+        Setting(
+            "momentum", "momentum", "0, 0.5, 0.9", _field("momentum"), lambda c, v: replace(c, momentum=v, nesterov=c.nesterov and v > 0)
+        ),
         Setting("weight_decay", "weight decay", "0, 0.0001, 0.001", _field("weight_decay"), lambda c, v: replace(c, weight_decay=v)),
         Setting("scheduler", "lr schedule", "none, step, cosine", _field("scheduler"), lambda c, v: replace(c, scheduler=v), kind="names"),
         Setting("loss", "loss", ", ".join(LOSSES), _field("loss"), lambda c, v: replace(c, loss=v), kind="names"),
         Setting("label_smoothing", "label smoothing", "0, 0.1, 0.2", _field("label_smoothing"), lambda c, v: replace(c, label_smoothing=v)),
-        Setting("normalize", "normalisation", ", ".join(NORMALIZATIONS), _field("normalize"), lambda c, v: replace(c, normalize=v), kind="names"),
-        Setting("augment", "augmentation", "none; flip; flip,crop", _augment_value, lambda c, v: replace(c, augment=v), separator=";", kind="lists of augmentations"),
-        Setting("activation", "activation", "relu, tanh, sigmoid", _choice(specs.ACTIVATIONS + (blocks.NO_ACTIVATION,)), _set_activation, kind="names"),
+        Setting(
+            "normalize", "normalisation", ", ".join(NORMALIZATIONS), _field("normalize"), lambda c, v: replace(c, normalize=v), kind="names"
+        ),
+        Setting(
+            "augment",
+            "augmentation",
+            "none; flip; flip,crop",
+            _augment_value,
+            lambda c, v: replace(c, augment=v),
+            separator=";",
+            kind="lists of augmentations",
+        ),
+        Setting(
+            "activation",
+            "activation",
+            "relu, tanh, sigmoid",
+            _choice((*specs.ACTIVATIONS, blocks.NO_ACTIVATION)),
+            _set_activation,
+            kind="names",
+        ),
         Setting("dropout", "dropout", "0, 0.25, 0.5", _in_range(0, 1, high_open=True), _set_dropout),
         Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm, kind="on/off values"),
         Setting("seed", "seed", "0, 1, 2", _field("seed"), lambda c, v: replace(c, seed=v), kind="whole numbers"),
@@ -177,7 +215,9 @@ def parse_values(setting: str, text: str) -> list:
         except PlaygroundError as e:  # a spec's own message
             raise PlaygroundError(f"{s.title} value '{p}': {e}") from None
         except ValueError as e:  # "is not ...": the parsers' words, never Python's
-            raise PlaygroundError(f"{s.title} value '{p}' {e}: type {s.kind} separated by '{s.separator}', e.g. {s.default_values}") from None
+            raise PlaygroundError(
+                f"{s.title} value '{p}' {e}: type {s.kind} separated by '{s.separator}', e.g. {s.default_values}"
+            ) from None
         if v in values:
             raise PlaygroundError(f"{s.title} value '{p}' is listed twice")
         values.append(v)
@@ -216,12 +256,14 @@ class Member:
 MAX_MEMBERS = 40
 
 
-def members(base: TrainConfig, setting: str, values: list, seeds: Optional[list[int]] = None) -> list[Member]:
+def members(base: TrainConfig, setting: str, values: list, seeds: list[int] | None = None) -> list[Member]:
     """The twin configs: base with `setting` set to each value, for each seed."""
     s = _setting(setting)
     seeds = [base.seed] if setting == "seed" or not seeds else seeds  # a seed sweep is its own repeat
     if len(values) * len(seeds) > MAX_MEMBERS:
-        raise PlaygroundError(f"{len(values)} values x {len(seeds)} seeds = {len(values) * len(seeds)} runs: at most {MAX_MEMBERS} per sweep")
+        raise PlaygroundError(
+            f"{len(values)} values x {len(seeds)} seeds = {len(values) * len(seeds)} runs: at most {MAX_MEMBERS} per sweep"
+        )
     out = []
     for value in values:
         for seed in seeds:
@@ -234,18 +276,18 @@ def members(base: TrainConfig, setting: str, values: list, seeds: Optional[list[
 # --- reading histories --------------------------------------------------------------------
 
 
-def converged_epoch(accuracies: list[float], threshold: float = 0.005, patience: int = 2) -> Optional[int]:
+def converged_epoch(accuracies: list[float], threshold: float = 0.005, patience: int = 2) -> int | None:
     """The first epoch (1-based) after which the test accuracy changes by less than `threshold`
     from one epoch to the next for `patience` epochs in a row; None if the run never settles.
     Flat curves settle too: `convergence` is the one that also asks whether the run learned."""
     for e in range(1, len(accuracies) - patience + 1):
         window = accuracies[e - 1 : e + patience]
-        if all(abs(b - a) < threshold for a, b in zip(window, window[1:])):
+        if all(abs(b - a) < threshold for a, b in itertools.pairwise(window)):
             return e
     return None
 
 
-def target_epoch(accuracies: list[float], target: float = 0.9) -> Optional[int]:
+def target_epoch(accuracies: list[float], target: float = 0.9) -> int | None:
     """The first epoch (1-based) whose test accuracy reaches `target`; None if none does."""
     return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
 
@@ -255,7 +297,7 @@ OVERFIT_EPOCHS = 3  # epochs in a row of rising test loss and falling training l
 OVERFIT_RISE = 1.05  # ... by 5% in all, so that a flat test loss with noise is not called overfitting
 
 
-def failure(status: str, epochs: list[dict], num_classes: int) -> Optional[str]:
+def failure(status: str, epochs: list[dict], num_classes: int) -> str | None:
     """DIVERGED when the run blew up: status 'diverged', or the last training loss above
     3 ln(classes) (three times the loss of equal guesses); else NOT_LEARNING when the last test
     accuracy is below 1.5 / classes (near chance); else None. The two exclude each other."""
@@ -268,7 +310,9 @@ def failure(status: str, epochs: list[dict], num_classes: int) -> Optional[str]:
     return None
 
 
-def convergence(status: str, epochs: list[dict], num_classes: int, threshold: float = 0.005, patience: int = 2) -> tuple[Optional[int], Optional[str]]:
+def convergence(
+    status: str, epochs: list[dict], num_classes: int, threshold: float = 0.005, patience: int = 2
+) -> tuple[int | None, str | None]:
     """(converged epoch, None), or (None, why not): a run that diverged or is not learning has no
     converged epoch, however flat its accuracy (a run stuck at chance is "not learning", never
     "converged at epoch 2"); (None, None) when a learning run has not settled yet."""
@@ -278,7 +322,7 @@ def convergence(status: str, epochs: list[dict], num_classes: int, threshold: fl
     return converged_epoch([e["test_accuracy"] for e in epochs], threshold, patience), None
 
 
-def overfitting(epochs: list[dict]) -> Optional[tuple[int, int]]:
+def overfitting(epochs: list[dict]) -> tuple[int, int] | None:
     """(first, last) epochs (1-based) of the latest stretch over which the run overfits, else None.
 
     The rule: the test loss rose and the training loss fell from each epoch to the next for at
@@ -300,7 +344,7 @@ def overfitting(epochs: list[dict]) -> Optional[tuple[int, int]]:
     return None
 
 
-def flags(status: str, epochs: list[dict], first_loss: Optional[float], num_classes: int, loss: str = "cross-entropy") -> list[str]:
+def flags(status: str, epochs: list[dict], first_loss: float | None, num_classes: int, loss: str = "cross-entropy") -> list[str]:
     """Plain-language warnings about one run's curves: diverged or not learning (see `failure`),
     overfitting (see `overfitting`), and an odd first loss (cross-entropy far from ln(classes))."""
     chance = math.log(num_classes)
@@ -333,9 +377,9 @@ class Outcome:
     member: Member
     run_id: int
     status: str
-    params: Optional[int]
+    params: int | None
     epochs: list[dict]
-    first_loss: Optional[float]
+    first_loss: float | None
 
 
 def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, threshold: float = 0.005, patience: int = 2) -> list[dict]:

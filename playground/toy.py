@@ -24,7 +24,12 @@ class ToyParams:
 
     def validate(self) -> None:
         """PlaygroundError naming the first setting out of its range (the ranges: playground.settings)."""
-        for name, value in (("toy_points", self.points), ("toy_noise", self.noise), ("toy_train_share", self.train_share), ("toy_seed", self.seed)):
+        for name, value in (
+            ("toy_points", self.points),
+            ("toy_noise", self.noise),
+            ("toy_train_share", self.train_share),
+            ("toy_seed", self.seed),
+        ):
             settings.check(name, value)
 
 

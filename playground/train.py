@@ -8,7 +8,7 @@ of a per-sample DataLoader. It yields events and never prints; callers store or 
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -17,7 +17,7 @@ from playground import datasets, loop
 from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
-from playground.events import EndEvent, EpochEvent, Event, StepEvent, has_grad_stats
+from playground.events import EpochEvent, Event, StepEvent, has_grad_stats
 from playground.families import build_model, preview_model
 from playground.models import eval_batch_size
 from playground.optim import Loss, make_optimizer, make_scheduler
@@ -46,7 +46,7 @@ def warm_up(device: str = "auto") -> None:
 class _Run:
     """One model with its data, optimizer and schedule, on its device: what the loop steps."""
 
-    def __init__(self, config: TrainConfig, data: Optional[datasets.Dataset]):
+    def __init__(self, config: TrainConfig, data: datasets.Dataset | None):
         meta = datasets.info(config.dataset)
         self.config, self.device = config, resolve_device(config.device)
         self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
@@ -92,7 +92,9 @@ class _Run:
         return self.model(self.prep(x.to(self.device))).softmax(dim=1).cpu()
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable, loss_fn: Loss, batch_size: int = 1000) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable, loss_fn: Loss, batch_size: int = 1000
+) -> tuple[float, float]:
     """(mean loss, accuracy) of model on stored inputs x (prepared by prep) and labels y."""
     model.eval()
     loss, accuracy = loop.evaluate(lambda xb: model(prep(xb)), x, y, loss_fn, batch_size)
@@ -101,7 +103,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable,
 
 def train(
     config: TrainConfig,
-    data: Optional[datasets.Dataset] = None,
+    data: datasets.Dataset | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     """Train config's model, yielding StartEvent, StepEvents, EpochEvents and one EndEvent."""
@@ -159,4 +161,6 @@ def _epoch_event(run: _Run, epoch: int, tally: loop.Tally, clock: loop.Clock, lr
     test_loss, test_accuracy = run.evaluate(sp.x_test, sp.y_test)
     val_loss, val_accuracy = run.evaluate(sp.x_val, sp.y_val) if len(sp.x_val) else (None, None)
     train_loss, train_accuracy = (v.item() for v in tally.means())
-    return EpochEvent(epoch, train_loss, train_accuracy, test_loss, test_accuracy, clock.seconds(), lr_now, val_loss, val_accuracy, run.predict)
+    return EpochEvent(
+        epoch, train_loss, train_accuracy, test_loss, test_accuracy, clock.seconds(), lr_now, val_loss, val_accuracy, run.predict
+    )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import urllib.error
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 from torch import nn
@@ -40,7 +39,7 @@ def is_transfer(text: str) -> bool:
     return (text or "").strip().lower().startswith("resnet")
 
 
-def parse_transfer(text: str) -> Optional[TransferSpec]:
+def parse_transfer(text: str) -> TransferSpec | None:
     """A TransferSpec for 'resnet18 [scratch] [r<size>]', None for any other spec."""
     if not is_transfer(text):
         return None

@@ -8,18 +8,19 @@ process (playground.executor) and the in-process thread executor, so both write 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from playground.errors import PlaygroundError
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
 from playground.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,10 @@ def execute(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> No
 
     store = RunStore(Path(task.home) / "runs.sqlite")
     configs = [TrainConfig.from_dict(c) for c in task.configs]
-    sinks = [_Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs)) for m, (run_id, config) in enumerate(zip(task.run_ids, configs))]
+    sinks = [
+        _Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs))
+        for m, (run_id, config) in enumerate(zip(task.run_ids, configs))
+    ]
     try:
         if task.grouped:
             from playground.grouped import train_group
@@ -130,10 +134,8 @@ class _Sink:
         if self.ended:
             return
         self.ended = True
-        try:
+        with contextlib.suppress(PlaygroundError):
             self.store.add_steps(self.run_id, self.pending)  # the curve so far, if the store takes it
-        except PlaygroundError:
-            pass
         try:
             self.store.finish(self.run_id, "failed", message, {})
         except PlaygroundError as e:  # the store itself is what failed (a full disk): say so, do not raise
@@ -255,6 +257,6 @@ def _mark_interrupted(task: Task) -> None:
 
 
 if __name__ == "__main__":
-    from playground import worker  # this file runs as __main__: serve with the importable module's objects
+    from playground import worker  # noqa: PLW0406 (this file runs as __main__: serve with the importable module's objects)
 
     worker.serve()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from playground.cli import anatomy, bench, data, runs, sweep, train
 from playground.cli.common import Parser
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     # A terminal has no pages that could starve the loop of the interpreter lock: train in this
     # process (no second PyTorch import) unless PLAYGROUND_EXECUTOR says otherwise.
     os.environ.setdefault("PLAYGROUND_EXECUTOR", "thread")

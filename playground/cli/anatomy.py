@@ -12,7 +12,9 @@ def register(sub) -> None:
     from playground import datasets, families
 
     pa = sub.add_parser("params", help="the layer table: output shapes, parameter counts with the arithmetic")
-    pa.add_argument("--dataset", default=datasets.DEFAULT_DATASET, help="input shape and classes from this dataset's metadata (no files needed)")
+    pa.add_argument(
+        "--dataset", default=datasets.DEFAULT_DATASET, help="input shape and classes from this dataset's metadata (no files needed)"
+    )
     pa.add_argument("--input", help="an input shape instead of a dataset: CxHxW (e.g. 3x32x32) or F")
     pa.add_argument("--classes", type=int, default=10, help="outputs of the classifier with --input")
     pa.add_argument("--model", default=families.DEFAULT_PRESET, help=f"a layer spec or a preset ({', '.join(families.PRESETS)})")
@@ -24,7 +26,12 @@ def register(sub) -> None:
     cv.add_argument("--kernel", required=True, help='e.g. a Sobel kernel: "-1 0 1; -2 0 2; -1 0 1"')
     cv.add_argument("--padding", type=int, default=0, help="zeros added on every side")
     cv.add_argument("--stride", type=int, default=1)
-    cv.add_argument("--mode", default="convolution", choices=["convolution", "correlation"], help="convolution flips the kernel; correlation is what nn.Conv2d computes")
+    cv.add_argument(
+        "--mode",
+        default="convolution",
+        choices=["convolution", "correlation"],
+        help="convolution flips the kernel; correlation is what nn.Conv2d computes",
+    )
     cv.add_argument("--json", action="store_true", help="one JSON object on stdout")
     cv.set_defaults(func=cmd_conv)
 
@@ -81,7 +88,11 @@ def cmd_conv(args) -> int:
     def matrix(m) -> str:
         return text_table([[cv.fmt(x) for x in row] for row in m], right=set(range(len(m[0]))))
 
-    flipped = " (the kernel flipped: rows and columns reversed)" if result.mode == "convolution" else " (as entered: cross-correlation, what nn.Conv2d computes)"
+    flipped = (
+        " (the kernel flipped: rows and columns reversed)"
+        if result.mode == "convolution"
+        else " (as entered: cross-correlation, what nn.Conv2d computes)"
+    )
     print(f"padded image (P = {result.padding}):\n{matrix(result.padded)}\n")
     print(f"kernel used{flipped}:\n{matrix(result.kernel_used)}\n")
     for c in result.cells:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
 
 from playground import settings
 from playground.errors import PlaygroundError
@@ -26,7 +25,7 @@ def download_bar():
 
     bars: dict[str, tqdm] = {}
 
-    def progress(done: int, total: Optional[int], what: str) -> None:
+    def progress(done: int, total: int | None, what: str) -> None:
         bar = bars.get(what)
         if bar is None:
             bar = bars[what] = tqdm(total=total, desc=what, unit="B", unit_scale=True, file=sys.stderr)
@@ -46,9 +45,7 @@ def train_config(args):
 def text_table(rows: list[list[str]], right: set[int]) -> str:
     """Plain aligned text: columns two spaces apart, those in `right` right-aligned; no trailing blanks."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows
-    )
+    return "\n".join("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows)
 
 
 def setting_type(name: str):

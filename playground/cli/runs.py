@@ -45,7 +45,9 @@ def cmd_runs(args) -> int:
     every = store.list_runs(limit=-1)  # newest first (ids grow); SQLite reads LIMIT -1 as no limit
     if not every:
         return _none_stored(args, path)
-    runs = [r for r in every if (args.dataset is None or r.config.dataset == args.dataset) and (args.status is None or r.status == args.status)]
+    runs = [
+        r for r in every if (args.dataset is None or r.config.dataset == args.dataset) and (args.status is None or r.status == args.status)
+    ]
     runs = runs[: args.limit]
     if args.json:
         print(json.dumps([_row(r) for r in runs], indent=2))
@@ -83,5 +85,7 @@ def _table(runs) -> str:
     for r in runs:
         accuracy = r.final.get("test_accuracy")
         when = dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M")
-        rows.append([str(r.id), r.config.dataset, r.config.model or "(linear)", r.status, "" if accuracy is None else f"{accuracy:.2%}", when])
+        rows.append(
+            [str(r.id), r.config.dataset, r.config.model or "(linear)", r.status, "" if accuracy is None else f"{accuracy:.2%}", when]
+        )
     return text_table(rows, right={0, 4})

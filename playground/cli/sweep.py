@@ -65,7 +65,9 @@ def _progress(args, twins, seeds, bars: dict):
         m = twins[i]
         if isinstance(event, StartEvent):
             desc = f"{args.param}={m.label}" + (f" seed {m.seed}" if seeds else "")
-            bars[i] = tqdm(total=event.total_steps, desc=desc, unit="step", file=sys.stderr, mininterval=0.5, disable=args.quiet, position=i)
+            bars[i] = tqdm(
+                total=event.total_steps, desc=desc, unit="step", file=sys.stderr, mininterval=0.5, disable=args.quiet, position=i
+            )
         elif isinstance(event, StepEvent) and i in bars:
             bars[i].update(1)
 

@@ -26,7 +26,21 @@ from playground.families.base import ModelFamily, Preset
 from playground.families.registry import DEFAULT_PRESET, FAMILIES, LAYERS, PRESETS, RESNET, family_of, layer_kinds
 
 __all__ = [
-    "DEFAULT_PRESET", "FAMILIES", "LAYERS", "PRESETS", "RESNET", "ModelFamily", "Preset",
-    "anatomy", "build_model", "collapsed_linear", "family_of", "from_spec", "layer_kinds", "normalize",
-    "preview_model", "receptive_fields", "resolve",
+    "DEFAULT_PRESET",
+    "FAMILIES",
+    "LAYERS",
+    "PRESETS",
+    "RESNET",
+    "ModelFamily",
+    "Preset",
+    "anatomy",
+    "build_model",
+    "collapsed_linear",
+    "family_of",
+    "from_spec",
+    "layer_kinds",
+    "normalize",
+    "preview_model",
+    "receptive_fields",
+    "resolve",
 ]

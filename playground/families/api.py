@@ -4,7 +4,7 @@ the concept modules of its own kind of model (specs, models, params, ... for lay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from playground.families.registry import PRESETS, family_of
 from playground.params import collapse_layers
@@ -55,12 +55,12 @@ def receptive_fields(spec: str | list[Layer], input_shape: Shape, num_classes: i
     return family_of(spec).receptive_fields(spec, input_shape, num_classes)
 
 
-def from_spec(spec: str) -> tuple[Optional[Blocks], str]:
+def from_spec(spec: str) -> tuple[Blocks | None, str]:
     """(blocks, "") or (None, the reason this model has no block form), for a model of any family."""
     return family_of(spec).blocks(spec)
 
 
-def collapsed_linear(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> Optional[tuple[int, int, str]]:
+def collapsed_linear(spec: str | list[Layer], input_shape: Shape, num_classes: int) -> tuple[int, int, str] | None:
     """If the model is a stack of spec layers without a non-linearity, the whole stack is one affine
     map from the inputs to the classes: (layers, its parameter count, the worked count); else None."""
     layers = family_of(spec).layers(spec)  # None: not a stack of spec layers

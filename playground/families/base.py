@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import nn
@@ -66,9 +66,9 @@ class ModelFamily(ABC):
         """One row per conv or pool layer; PlaygroundError with the reason for a family without a table."""
 
     @abstractmethod
-    def blocks(self, text: str) -> tuple[Optional[Blocks], str]:
+    def blocks(self, text: str) -> tuple[Blocks | None, str]:
         """(the model builder's blocks, "") or (None, why this model has no block form)."""
 
     @abstractmethod
-    def layers(self, text: str) -> Optional[list[Layer]]:
+    def layers(self, text: str) -> list[Layer] | None:
         """The stack of spec layers, or None for a model that is not one."""

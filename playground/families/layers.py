@@ -8,7 +8,7 @@ imports PyTorch. Every method also takes a list of Layers for the text.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from playground.blocks import Blocks, layer_blocks
 from playground.families.base import ModelFamily, Preset, Shape
@@ -58,7 +58,7 @@ class LayerFamily(ModelFamily):
     def receptive_fields(self, spec: Spec, input_shape: Shape, num_classes: int) -> list[FieldRow]:
         return layer_fields(spec, input_shape, num_classes)
 
-    def blocks(self, spec: Spec) -> tuple[Optional[Blocks], str]:
+    def blocks(self, spec: Spec) -> tuple[Blocks | None, str]:
         return layer_blocks(self.parse(spec))
 
     def layers(self, spec: Spec) -> list[Layer]:

@@ -6,7 +6,7 @@ default preset is the layer specs' "base", the PyTorch quickstart MLP.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from playground.families.base import ModelFamily, Preset
 from playground.families.layers import LayerFamily
@@ -34,7 +34,7 @@ def family_of(spec: str | list[Layer]) -> ModelFamily:
     return LAYERS
 
 
-def layer_kinds(spec: str | list[Layer]) -> Optional[set[str]]:
+def layer_kinds(spec: str | list[Layer]) -> set[str] | None:
     """The kinds of layer in the model ({"fc", "relu", "bn", ...}), or None when it is not a stack of
     spec layers (a ResNet); PlaygroundError for bad text."""
     layers = family_of(spec).layers(spec)

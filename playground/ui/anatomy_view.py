@@ -24,10 +24,22 @@ LEGEND = """
 def totals(a: Anatomy, train_images: int | None = None) -> None:
     c = st.columns(5)
     c[0].metric("Trainable parameters", f"{a.trainable_params:,}")
-    c[1].metric("Non-trainable parameters", f"{a.non_trainable_params:,}", help="frozen parameters (requires_grad=False); none in a model built here")
-    c[2].metric("Running statistics", f"{a.running_stats:,}", help="BatchNorm running mean and variance: buffers, updated in training mode, never by the optimizer")
+    c[1].metric(
+        "Non-trainable parameters",
+        f"{a.non_trainable_params:,}",
+        help="frozen parameters (requires_grad=False); none in a model built here",
+    )
+    c[2].metric(
+        "Running statistics",
+        f"{a.running_stats:,}",
+        help="BatchNorm running mean and variance: buffers, updated in training mode, never by the optimizer",
+    )
     c[3].metric("Mult-adds per image", f"{a.mult_adds:,}", help="torchinfo's count: every weight and bias used once per output position")
-    c[4].metric("Parameter memory", format_bytes(a.param_bytes), help="float32: 4 bytes per parameter; training needs as much again for gradients, and more for the optimizer's state")
+    c[4].metric(
+        "Parameter memory",
+        format_bytes(a.param_bytes),
+        help="float32: 4 bytes per parameter; training needs as much again for gradients, and more for the optimizer's state",
+    )
     if train_images:
         st.caption(
             f"{a.trainable_params:,} parameters for {train_images:,} training images: "
@@ -63,7 +75,9 @@ LAYER_COLUMNS = {
     "formula": st.column_config.TextColumn(width=135),
     "worked": st.column_config.TextColumn(width=165),
     "running total": st.column_config.NumberColumn(format="localized", width=90),
-    STATS_COLUMN: st.column_config.TextColumn(width=97, help="BatchNorm's running mean and variance, 2*C numbers per layer: statistics, not trained by the optimizer"),
+    STATS_COLUMN: st.column_config.TextColumn(
+        width=97, help="BatchNorm's running mean and variance, 2*C numbers per layer: statistics, not trained by the optimizer"
+    ),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import altair as alt
 import numpy as np
@@ -47,11 +46,11 @@ def finite_losses(values) -> pd.Series:
 LOG_AXIS = alt.Axis(labelExpr="datum.value >= 1e4 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, '~g')")
 
 
-def loss_axis(floor: Optional[float]) -> alt.Axis:
+def loss_axis(floor: float | None) -> alt.Axis:
     return LOG_AXIS if floor is not None else alt.Axis()
 
 
-def loss_scale(values: pd.Series, zero: bool = True) -> tuple[alt.Scale, Optional[float]]:
+def loss_scale(values: pd.Series, zero: bool = True) -> tuple[alt.Scale, float | None]:
     """A log scale when the finite positive losses span more than LOG_SPAN (a blow-up: 2.3 at the
     start, 7e35 at the spike, which a linear axis would flatten to 0), else a linear one. The second
     value is the floor to clip the values at on a log scale (the smallest positive loss: an exact 0
@@ -103,7 +102,9 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.LayerChart:
     if bad.any():
         layers.append(not_finite_marks(df.loc[bad, ["step", "epoch"]], "step", ["step:Q", alt.Tooltip("epoch:Q", format="d")]))
         notes.append(f"red lines: {int(bad.sum()):,} step(s) whose loss was nan or inf")
-    return alt.layer(*layers).properties(title=alt.Title("Loss per step", subtitle="; ".join(notes)) if notes else "Loss per step", height=260)
+    return alt.layer(*layers).properties(
+        title=alt.Title("Loss per step", subtitle="; ".join(notes)) if notes else "Loss per step", height=260
+    )
 
 
 def epoch_metric(epochs: list[dict], metric: str) -> alt.Chart:
@@ -213,7 +214,11 @@ def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> 
     dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     gx, gy = [float(v) for v in xs], [float(v) for v in ys]
     cells = pd.DataFrame(
-        [{"x": x - dx, "x2": x + dx, "y": y - dy, "y2": y + dy, "p": float(probability[i * len(gx) + j])} for i, y in enumerate(gy) for j, x in enumerate(gx)]
+        [
+            {"x": x - dx, "x2": x + dx, "y": y - dy, "y2": y + dy, "p": float(probability[i * len(gx) + j])}
+            for i, y in enumerate(gy)
+            for j, x in enumerate(gx)
+        ]
     )
     heat = (
         alt.Chart(cells)
@@ -223,7 +228,9 @@ def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> 
             x2="x2:Q",
             y=alt.Y("y:Q", scale=alt.Scale(domain=[gy[0] - dy, gy[-1] + dy], nice=False), title=None),
             y2="y2:Q",
-            color=alt.Color("p:Q", scale=alt.Scale(domain=[0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"]), title="P(class 1)", legend=None),
+            color=alt.Color(
+                "p:Q", scale=alt.Scale(domain=[0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"]), title="P(class 1)", legend=None
+            ),
             tooltip=[alt.Tooltip("p:Q", format=".2f", title="P(class 1)")],
         )
     )
@@ -246,7 +253,11 @@ def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
     df = pd.DataFrame(
-        [{"true": classes[i], "predicted": classes[j], "count": int(counts[i, j]), "share": float(share[i, j])} for i in range(len(classes)) for j in range(len(classes))]
+        [
+            {"true": classes[i], "predicted": classes[j], "count": int(counts[i, j]), "share": float(share[i, j])}
+            for i in range(len(classes))
+            for j in range(len(classes))
+        ]
     )
     value = "share" if normalized else "count"
     pick = alt.selection_point(fields=["true", "predicted"], name="cell")
@@ -254,11 +265,15 @@ def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.
         x=alt.X("predicted:N", sort=list(classes), title="predicted class", axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
         y=alt.Y("true:N", sort=list(classes), title="true class", axis=alt.Axis(labelOverlap=False)),
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
-        tooltip=["true:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%", title="share of the true class")],
-    ).add_params(pick)
+    cells = (
+        base.mark_rect()
+        .encode(
+            color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), legend=None),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+            tooltip=["true:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%", title="share of the true class")],
+        )
+        .add_params(pick)
+    )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text(f"{value}:Q", format=".0%" if normalized else "d"),
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
@@ -266,8 +281,9 @@ def confusion_matrix(counts, classes: tuple[str, ...], normalized: bool) -> alt.
     side = confusion_side(len(classes))
     # autosize pad: width and height are the cells' square; the labels and titles come on top of it
     # (Streamlit's default, fit, squeezes everything into the height: a 2x2 matrix became a strip)
-    return (cells + text).properties(title="Confusion matrix (click a cell)", width=side, height=side,
-                                     autosize=alt.AutoSizeParams(type="pad", contains="padding"))
+    return (cells + text).properties(
+        title="Confusion matrix (click a cell)", width=side, height=side, autosize=alt.AutoSizeParams(type="pad", contains="padding")
+    )
 
 
 CONFUSION_MIN_SIDE = 240  # px: a 2x2 matrix is a square of 120 px cells, not a strip
@@ -287,14 +303,20 @@ def class_bars(classes: tuple[str, ...], values, field: str, title: str, color: 
         .mark_bar(color=color)
         .encode(
             # few classes: thinner bars with space between them (0.1 for ten classes, 0.5 for two)
-            y=alt.Y("class:N", sort=list(classes), title=None, axis=alt.Axis(labelOverlap=False),
-                    scale=alt.Scale(paddingInner=max(0.1, 0.6 - 0.05 * len(classes)))),
+            y=alt.Y(
+                "class:N",
+                sort=list(classes),
+                title=None,
+                axis=alt.Axis(labelOverlap=False),
+                scale=alt.Scale(paddingInner=max(0.1, 0.6 - 0.05 * len(classes))),
+            ),
             x=alt.X(f"{field}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
             tooltip=["class:N", alt.Tooltip(f"{field}:Q", format=".1%")],
         )
         # fit-x: the width fits the column, the height is the bars' own (labels and titles on top)
-        .properties(title=title, height=max(CLASS_BARS_MIN_HEIGHT, 26 * len(classes)),
-                    autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        .properties(
+            title=title, height=max(CLASS_BARS_MIN_HEIGHT, 26 * len(classes)), autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
+        )
     )
 
 

@@ -50,7 +50,9 @@ def _mean_band(df: pd.DataFrame, x: str, y: str, labels: list[str], title: str, 
     """Mean over seeds per (label, x), with a min-max band when there is more than one seed."""
     agg = df.groupby(["label", x], sort=False)[y].agg(["mean", "min", "max", "count"]).reset_index()
     axis = EPOCH_AXIS if x == "epoch" else STEP_AXIS if x == "step" else alt.Axis()
-    base = alt.Chart(agg).encode(x=alt.X(f"{x}:Q", title="epoch" if x in ("epoch", "epoch_pos") else x, axis=axis), color=_colour(labels, title))
+    base = alt.Chart(agg).encode(
+        x=alt.X(f"{x}:Q", title="epoch" if x in ("epoch", "epoch_pos") else x, axis=axis), color=_colour(labels, title)
+    )
     tooltip = ["label:N", alt.Tooltip(f"{x}:Q", format=".2f" if x == "epoch_pos" else "d"), alt.Tooltip("mean:Q", format=fmt, title=y)]
     if agg["count"].max() > 1:
         tooltip += [alt.Tooltip("min:Q", format=fmt), alt.Tooltip("max:Q", format=fmt), alt.Tooltip("count:Q", title="seeds")]
@@ -64,7 +66,12 @@ def _mean_band(df: pd.DataFrame, x: str, y: str, labels: list[str], title: str, 
 def epoch_overlay(series: list[Series], column: str, title: str, setting_title: str) -> alt.Chart:
     """A per-epoch metric (test_accuracy, train_loss, ...) of every series."""
     labels = list(dict.fromkeys(s.label for s in series))
-    rows = [{"label": s.label, "seed": s.seed, "epoch": e["epoch"], column: e[column]} for s in series for e in s.epochs if e.get(column) is not None]
+    rows = [
+        {"label": s.label, "seed": s.seed, "epoch": e["epoch"], column: e[column]}
+        for s in series
+        for e in s.epochs
+        if e.get(column) is not None
+    ]
     df = pd.DataFrame(rows, columns=["label", "seed", "epoch", column])
     accuracy = column.endswith("accuracy")
     y = dict(title=column.replace("_", " "), axis=alt.Axis(format=".0%") if accuracy else alt.Axis(), scale=alt.Scale(zero=False))
@@ -76,7 +83,9 @@ def epoch_overlay(series: list[Series], column: str, title: str, setting_title: 
             y |= dict(title=y["title"] + " (log scale)", axis=loss_axis(floor))
     if df.empty:
         return alt.Chart(df).mark_line().properties(title=title, height=_height(labels))
-    return _mean_band(df, "epoch", column, labels, setting_title, y, ".2%" if accuracy else ".4g").properties(title=title, height=_height(labels))
+    return _mean_band(df, "epoch", column, labels, setting_title, y, ".2%" if accuracy else ".4g").properties(
+        title=title, height=_height(labels)
+    )
 
 
 def step_loss_overlay(series: list[Series], setting_title: str, num_classes: int, max_points: int = 400) -> alt.LayerChart | alt.Chart:
@@ -132,4 +141,6 @@ def gradient_overlay(series: list[Series], setting_title: str, until: int = 100)
     y = dict(title="mean dL/dw", axis=alt.Axis(format=".1e"))
     if df.empty:
         return alt.Chart(df).mark_line().properties(title=f"Mean gradient, first {until} steps", height=_height(labels))
-    return _mean_band(df, "step", "grad_mean", labels, setting_title, y, ".3e").properties(title=f"Mean gradient, first {until} steps", height=_height(labels))
+    return _mean_band(df, "step", "grad_mean", labels, setting_title, y, ".3e").properties(
+        title=f"Mean gradient, first {until} steps", height=_height(labels)
+    )

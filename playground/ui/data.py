@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import streamlit as st
 
@@ -52,7 +50,7 @@ def dataset_or_stop(name: str) -> datasets.Dataset:
 def _download(name: str) -> None:
     bar = st.progress(0.0, text="Connecting...")
 
-    def progress(done: int, total: Optional[int], what: str) -> None:
+    def progress(done: int, total: int | None, what: str) -> None:
         fraction = min(done / total, 1.0) if total else 0.0
         bar.progress(fraction, text=f"{what}: {done / 1e6:.1f} of {total / 1e6 if total else 0:.1f} MB")
 

@@ -12,15 +12,49 @@ from playground import datasets
 from playground.runs import Run
 from playground.ui.data import TOY_DEFAULTS
 
-FIELDS = ("dataset", "model", "lr", "batch_size", "epochs", "optimizer", "loss", "seed", "train_limit",
-          "toy_points", "toy_noise", "toy_train_share", "toy_seed")
-SHORT = {"batch_size": "batch", "train_limit": "train images", "toy_points": "points", "toy_noise": "noise",
-         "toy_train_share": "train share", "toy_seed": "data seed"}
+FIELDS = (
+    "dataset",
+    "model",
+    "lr",
+    "batch_size",
+    "epochs",
+    "optimizer",
+    "loss",
+    "seed",
+    "train_limit",
+    "toy_points",
+    "toy_noise",
+    "toy_train_share",
+    "toy_seed",
+)
+SHORT = {
+    "batch_size": "batch",
+    "train_limit": "train images",
+    "toy_points": "points",
+    "toy_noise": "noise",
+    "toy_train_share": "train share",
+    "toy_seed": "data seed",
+}
 
 
 # The table is wider than the page at 1400 px: what tells runs apart comes first (the run, its
 # status, its test accuracy, the model), so that it stays in view whatever scrolls off to the right.
-COLUMNS = ["run", "status", "test accuracy", "model", "dataset", "lr", "batch", "epochs", "optimizer", "seed", "train images", "params", "seconds", "created"]
+COLUMNS = [
+    "run",
+    "status",
+    "test accuracy",
+    "model",
+    "dataset",
+    "lr",
+    "batch",
+    "epochs",
+    "optimizer",
+    "seed",
+    "train images",
+    "params",
+    "seconds",
+    "created",
+]
 
 
 # One look for both tables (the Runs page and the Train page's Recent runs): 97.50%, 1,195,018, and

@@ -7,8 +7,6 @@ which Streamlit runs before the script, so every widget is drawn with its new va
 
 from __future__ import annotations
 
-from typing import Optional
-
 import streamlit as st
 
 from playground import blocks, datasets, families, specs
@@ -19,7 +17,15 @@ from playground.ui import state
 
 CUSTOM = "(custom)"
 MAX_CONV_BLOCKS, MAX_FC_BLOCKS = 6, 8
-POOL_LABELS = {"none": "no pooling", "pool2": "max 2x2", "avgpool2": "avg 2x2", "pool3": "max 3x3", "avgpool3": "avg 3x3", "pool4": "max 4x4", "avgpool4": "avg 4x4"}
+POOL_LABELS = {
+    "none": "no pooling",
+    "pool2": "max 2x2",
+    "avgpool2": "avg 2x2",
+    "pool3": "max 3x3",
+    "avgpool3": "avg 3x3",
+    "pool4": "max 4x4",
+    "avgpool4": "avg 4x4",
+}
 
 
 def default_spec() -> str:
@@ -61,9 +67,12 @@ def _read() -> Blocks:
         prev = conv[-1] if conv else ConvBlock()
         conv.append(
             ConvBlock(
-                ss.get(f"b_conv{i}_C", prev.channels * (2 if conv else 1)), ss.get(f"b_conv{i}_k", prev.kernel),
-                ss.get(f"b_conv{i}_s", prev.stride), ss.get(f"b_conv{i}_p", prev.padding),
-                ss.get(f"b_conv{i}_bn", prev.batchnorm), ss.get(f"b_conv{i}_pool", prev.pool),
+                ss.get(f"b_conv{i}_C", prev.channels * (2 if conv else 1)),
+                ss.get(f"b_conv{i}_k", prev.kernel),
+                ss.get(f"b_conv{i}_s", prev.stride),
+                ss.get(f"b_conv{i}_p", prev.padding),
+                ss.get(f"b_conv{i}_bn", prev.batchnorm),
+                ss.get(f"b_conv{i}_pool", prev.pool),
             )
         )
     for i in range(ss.b_nfc):
@@ -107,9 +116,18 @@ def _block_widgets() -> None:
         st.info(f"The builder cannot show this spec: {ss.builder_reason}. Edit it as text, or pick a preset.", icon=":material/info:")
         return
     top = st.columns(3)
-    top[0].selectbox("Activation after every layer", specs.ACTIVATIONS + (blocks.NO_ACTIVATION,), key="b_act", on_change=_on_builder)
-    top[1].number_input("Conv blocks", 0, MAX_CONV_BLOCKS, key="b_nconv", on_change=_on_builder, help="each: conv, [batch norm], activation, [pool]")
-    top[2].number_input("Hidden fc layers (depth)", 0, MAX_FC_BLOCKS, key="b_nfc", on_change=_on_builder, help="each: fc, [batch norm], activation, [dropout]")
+    top[0].selectbox("Activation after every layer", (*specs.ACTIVATIONS, blocks.NO_ACTIVATION), key="b_act", on_change=_on_builder)
+    top[1].number_input(
+        "Conv blocks", 0, MAX_CONV_BLOCKS, key="b_nconv", on_change=_on_builder, help="each: conv, [batch norm], activation, [pool]"
+    )
+    top[2].number_input(
+        "Hidden fc layers (depth)",
+        0,
+        MAX_FC_BLOCKS,
+        key="b_nfc",
+        on_change=_on_builder,
+        help="each: fc, [batch norm], activation, [dropout]",
+    )
     if ss.b_nconv:
         st.markdown("**Conv blocks**")
     for i in range(ss.b_nconv):
@@ -120,7 +138,9 @@ def _block_widgets() -> None:
         c[2].number_input("Stride s", 1, 4, key=f"b_conv{i}_s", on_change=_on_builder, label_visibility=hide)
         c[3].number_input("Padding p", 0, 7, key=f"b_conv{i}_p", on_change=_on_builder, label_visibility=hide)
         c[4].checkbox("BN", key=f"b_conv{i}_bn", on_change=_on_builder, help="batch normalisation")
-        c[5].selectbox("Pooling", blocks.POOLS, key=f"b_conv{i}_pool", format_func=POOL_LABELS.get, on_change=_on_builder, label_visibility=hide)
+        c[5].selectbox(
+            "Pooling", blocks.POOLS, key=f"b_conv{i}_pool", format_func=POOL_LABELS.get, on_change=_on_builder, label_visibility=hide
+        )
     if ss.b_nfc:
         st.markdown("**Hidden fc layers**")
     for i in range(ss.b_nfc):
@@ -128,11 +148,13 @@ def _block_widgets() -> None:
         c = st.columns([1, 0.6, 1, 2.3], vertical_alignment="bottom")
         c[0].number_input("Units (width)", 1, specs.MAX_UNITS, key=f"b_fc{i}_n", on_change=_on_builder, label_visibility=hide)
         c[1].checkbox("BN", key=f"b_fc{i}_bn", on_change=_on_builder, help="batch normalisation")
-        c[2].number_input("Dropout p", 0.0, 0.95, step=0.05, format="%.2f", key=f"b_fc{i}_drop", on_change=_on_builder, label_visibility=hide)
+        c[2].number_input(
+            "Dropout p", 0.0, 0.95, step=0.05, format="%.2f", key=f"b_fc{i}_drop", on_change=_on_builder, label_visibility=hide
+        )
     st.caption("The classifier Linear(→ classes) is always added at the end.")
 
 
-def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expanded: bool = True) -> Optional[str]:
+def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expanded: bool = True) -> str | None:
     """Draw preset, spec text and block widgets; return the canonical spec, or None with the
     error shown when it is invalid or does not fit input_shape."""
     state.prepare("model")  # the spec chosen on any page, kept across page switches (ui/state.py)
@@ -140,7 +162,12 @@ def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expande
     st.session_state.preset = _preset_of_text(st.session_state.spec_text)  # never "base" for a text that is not base
     left, right = st.columns([1, 3])
     left.selectbox("Preset", (CUSTOM, *families.PRESETS), key="preset", on_change=_on_preset)
-    state.remember("model", right.text_input("Layer spec", key="spec_text", on_change=_on_text, help=f"Tokens: {specs.GRAMMAR}. The classifier layer is added for you."))
+    state.remember(
+        "model",
+        right.text_input(
+            "Layer spec", key="spec_text", on_change=_on_text, help=f"Tokens: {specs.GRAMMAR}. The classifier layer is added for you."
+        ),
+    )
     if st.session_state.preset != CUSTOM:
         st.caption(families.PRESETS[st.session_state.preset].description)
     try:
@@ -163,7 +190,7 @@ def current_spec() -> str:
         return st.session_state.get("builder_spec") or default_spec()
 
 
-def dataset_model_builder(dataset: str, blocks_expanded: bool = True) -> Optional[str]:
+def dataset_model_builder(dataset: str, blocks_expanded: bool = True) -> str | None:
     meta = datasets.info(dataset)
     return model_builder(meta.input_shape, meta.num_classes, blocks_expanded)
 

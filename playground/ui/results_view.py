@@ -53,8 +53,10 @@ def gallery(p: insight.Predictions, indices: np.ndarray, classes: tuple[str, ...
         caption=[_caption(int(i), int(p.y[i]), int(p.pred[i]), p.probs[i], classes) for i in shown],
         width=GALLERY_WIDTH,
     )
-    st.caption(("The first " if len(indices) > limit else "") + f"{len(shown)} of {len(indices):,}. Under each image: its index and true class; "
-               "then ✓ and the model's confidence, or ✗ and the class it predicted, with that probability.")
+    st.caption(
+        ("The first " if len(indices) > limit else "") + f"{len(shown)} of {len(indices):,}. Under each image: its index and true class; "
+        "then ✓ and the model's confidence, or ✗ and the class it predicted, with that probability."
+    )
 
 
 def confusion_tab(run: Run, p: insight.Predictions) -> None:
@@ -62,7 +64,9 @@ def confusion_tab(run: Run, p: insight.Predictions) -> None:
     counts = insight.confusion(p.y, p.pred, meta.num_classes)
     normalized = st.toggle("Row-normalised (share of each true class)", key="cm_normalized")
     left, right = st.columns([3, 2])
-    event = left.altair_chart(charts.confusion_matrix(counts, meta.classes, normalized), on_select="rerun", key=f"cm-{run.id}", width="content")  # square: its own size
+    event = left.altair_chart(
+        charts.confusion_matrix(counts, meta.classes, normalized), on_select="rerun", key=f"cm-{run.id}", width="content"
+    )  # square: its own size
     right.altair_chart(charts.class_accuracy(meta.classes, insight.per_class_accuracy(counts)), width="stretch")
     picked = (event or {}).get("selection", {}).get("cell") or []
     if picked:  # a click on a cell sets the two boxes below
@@ -99,7 +103,9 @@ def compare_tab(run: Run, p: insight.Predictions, others: list[Run]) -> None:
     if not same:
         st.info("Train another run on the same dataset (e.g. with augmentation) to compare them image by image.")
         return
-    other = st.selectbox("Compare with", [r.id for r in same], key="compare_other", format_func=lambda i: next(_label(r) for r in same if r.id == i))
+    other = st.selectbox(
+        "Compare with", [r.id for r in same], key="compare_other", format_func=lambda i: next(_label(r) for r in same if r.id == i)
+    )
     q = predictions_of(next(r for r in same if r.id == other))
     try:
         right_a, right_b = insight.disagreements(p, q)
@@ -154,10 +160,17 @@ def upload_tab(run: Run, p: insight.Predictions) -> None:
         return
     C, H, W = meta.input_shape
     file = st.file_uploader("A PNG or JPEG image (at most 5 MB)", type=["png", "jpg", "jpeg"], key="upload")
-    invert = st.radio("Invert light and dark", ("auto", "yes", "no"), key="upload_invert", horizontal=True,
-                      help="MNIST-style sets are light on dark; a photo of ink on paper is the opposite: auto inverts a mostly light grey image")
+    invert = st.radio(
+        "Invert light and dark",
+        ("auto", "yes", "no"),
+        key="upload_invert",
+        horizontal=True,
+        help="MNIST-style sets are light on dark; a photo of ink on paper is the opposite: auto inverts a mostly light grey image",
+    )
     if file is None:
-        st.caption(f"It is cropped to its centred square and resized to {H}x{W} ({'grey' if C == 1 else 'colour'}), as the training images.")
+        st.caption(
+            f"It is cropped to its centred square and resized to {H}x{W} ({'grey' if C == 1 else 'colour'}), as the training images."
+        )
         return
     try:
         up = insight.prepare_upload(file.getvalue(), meta.input_shape, None if invert == "auto" else invert == "yes")
@@ -166,7 +179,11 @@ def upload_tab(run: Run, p: insight.Predictions) -> None:
         return
     probs = insight.classify(insight.load_model(run), p.splits, up.image)
     c = st.columns([1, 2])
-    c[0].image(image_array(up.image, max(1, 112 // W)), caption=f"{up.original_size[0]}x{up.original_size[1]} -> {H}x{W}" + (", inverted" if up.inverted else ""), width=112)
+    c[0].image(
+        image_array(up.image, max(1, 112 // W)),
+        caption=f"{up.original_size[0]}x{up.original_size[1]} -> {H}x{W}" + (", inverted" if up.inverted else ""),
+        width=112,
+    )
     c[1].altair_chart(charts.probabilities(meta.classes, probs), width="stretch")
     st.success(f"Predicted: **{meta.classes[int(probs.argmax())]}** ({probs.max():.0%}).", icon=":material/psychology:")
 
@@ -185,12 +202,30 @@ def export_tab(run: Run, p: insight.Predictions) -> None:
     store = jobs.manager().store
     meta = datasets.info(run.config.dataset)
     c = st.columns(3)
-    c[0].download_button("Weights (state_dict, .pt)", weights_path(run.id).read_bytes(), f"run-{run.id}.pt", "application/octet-stream", icon=":material/download:")
-    c[1].download_button("Config (JSON)", json.dumps(run.config.to_dict(), indent=2), f"run-{run.id}-config.json", "application/json", icon=":material/download:")
-    c[2].download_button("Metrics per epoch (CSV)", pd.DataFrame(store.epochs(run.id)).to_csv(index=False), f"run-{run.id}-epochs.csv", "text/csv", icon=":material/download:")
+    c[0].download_button(
+        "Weights (state_dict, .pt)",
+        weights_path(run.id).read_bytes(),
+        f"run-{run.id}.pt",
+        "application/octet-stream",
+        icon=":material/download:",
+    )
+    c[1].download_button(
+        "Config (JSON)",
+        json.dumps(run.config.to_dict(), indent=2),
+        f"run-{run.id}-config.json",
+        "application/json",
+        icon=":material/download:",
+    )
+    c[2].download_button(
+        "Metrics per epoch (CSV)",
+        pd.DataFrame(store.epochs(run.id)).to_csv(index=False),
+        f"run-{run.id}-epochs.csv",
+        "text/csv",
+        icon=":material/download:",
+    )
     st.code(
         "import torch\n"
-        f"model = ...  # build the same spec: python -m playground params --dataset {run.config.dataset} --model \"{run.config.model}\"\n"
+        f'model = ...  # build the same spec: python -m playground params --dataset {run.config.dataset} --model "{run.config.model}"\n'
         f"model.load_state_dict(torch.load('run-{run.id}.pt', weights_only=True))",
         language="python",
     )
@@ -206,12 +241,21 @@ def export_tab(run: Run, p: insight.Predictions) -> None:
     c = st.columns([2, 1, 1], vertical_alignment="bottom")
     which = c[0].selectbox("Chart", list(options), key="export_chart")
     fmt = c[1].radio("Format", ("png", "svg"), key="export_format", horizontal=True)
-    c[2].download_button("Download chart", _chart_bytes(options[which](), fmt), f"run-{run.id}-{which.replace(' ', '-')}.{fmt}", f"image/{'svg+xml' if fmt == 'svg' else 'png'}", icon=":material/download:")
+    c[2].download_button(
+        "Download chart",
+        _chart_bytes(options[which](), fmt),
+        f"run-{run.id}-{which.replace(' ', '-')}.{fmt}",
+        f"image/{'svg+xml' if fmt == 'svg' else 'png'}",
+        icon=":material/download:",
+    )
 
 
 def _label(r: Run) -> str:
     acc = r.final.get("test_accuracy")
-    return f"#{r.id} {r.config.model or '(linear)'} · {datasets.info(r.config.dataset).title if r.config.dataset in datasets.REGISTRY else r.config.dataset} · lr {r.config.lr:g}" + (f" · {acc:.1%}" if acc is not None else "")
+    return (
+        f"#{r.id} {r.config.model or '(linear)'} · {datasets.info(r.config.dataset).title if r.config.dataset in datasets.REGISTRY else r.config.dataset} · lr {r.config.lr:g}"
+        + (f" · {acc:.1%}" if acc is not None else "")
+    )
 
 
 _STOP = re.compile(r"at step ([\d,]+) \(epoch (\d+)\)")

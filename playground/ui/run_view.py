@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import pandas as pd
 import streamlit as st
 
 from playground import datasets, jobs
+from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.jobs import Job
 from playground.runs import Run
-from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.ui import charts
 from playground.ui.history import runs_frame
 
@@ -29,12 +28,15 @@ def _thin(steps: list[dict], limit: int) -> list[dict]:
     return steps if k == 1 else steps[::k] + steps[-1:]
 
 
-def _status(run: Run, job: Optional[Job], cached: bool) -> None:
+def _status(run: Run, job: Job | None, cached: bool) -> None:
     cfg = run.config
     if run.status == "queued":
         ahead = [j for j in jobs.manager().active() if j.run_id < run.id]
         if ahead:
-            st.info(f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.", icon=":material/hourglass_top:")
+            st.info(
+                f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.",
+                icon=":material/hourglass_top:",
+            )
             first = ahead[0]
             if st.button(f"Show run {first.run_id}, training now", icon=":material/visibility:", key=f"show-{first.run_id}-from-{run.id}"):
                 st.session_state.run_id, st.session_state.cached_run = first.run_id, None
@@ -72,7 +74,11 @@ def _metrics(run: Run, epochs: list[dict]) -> None:
     cols[0].metric("Test accuracy", f"{f['test_accuracy']:.2%}" if "test_accuracy" in f else "-")
     cols[1].metric("Test loss", f"{f['test_loss']:.4f}" if "test_loss" in f else "-")
     if f.get("val_accuracy") is not None:
-        cols[2].metric("Validation accuracy", f"{f['val_accuracy']:.2%}", help=f"train accuracy {f['train_accuracy']:.2%}" + (f"; best epoch {f['best_epoch']}" if "best_epoch" in f else ""))
+        cols[2].metric(
+            "Validation accuracy",
+            f"{f['val_accuracy']:.2%}",
+            help=f"train accuracy {f['train_accuracy']:.2%}" + (f"; best epoch {f['best_epoch']}" if "best_epoch" in f else ""),
+        )
     else:
         cols[2].metric("Train accuracy", f"{f['train_accuracy']:.2%}" if "train_accuracy" in f else "-")
     cols[3].metric("Trainable parameters", f"{run.params:,}" if run.params else "-")
@@ -88,8 +94,10 @@ def _curves(run: Run, epochs: list[dict]) -> None:
     left, right = st.columns(2)
     if not steps:  # starting: the chart's frame and the guessing line now, the points as they come
         left.altair_chart(charts.step_loss([], num_classes), width="stretch")
-        right.caption(f"Waiting for the first steps. The first loss should be near the dashed line, ln({num_classes}): "
-                      "the loss of a model that guesses every class with equal probability.")
+        right.caption(
+            f"Waiting for the first steps. The first loss should be near the dashed line, ln({num_classes}): "
+            "the loss of a model that guesses every class with equal probability."
+        )
         return
     if run.active:
         left.altair_chart(charts.step_loss(_thin(steps, LIVE_CHART_STEPS), num_classes), width="stretch")
@@ -158,7 +166,7 @@ def run_panel(run_id: int) -> None:
     panel()
 
 
-def _cadence(manager: jobs.JobManager, run: Optional[Run]) -> Optional[float]:
+def _cadence(manager: jobs.JobManager, run: Run | None) -> float | None:
     """Seconds between polls of a run's panel: fast until its first curve point, unless it waits
     behind other runs; None once it ended."""
     if run is None or not run.active:
@@ -169,7 +177,7 @@ def _cadence(manager: jobs.JobManager, run: Optional[Run]) -> Optional[float]:
     return FIRST_POLL_SECONDS if manager.store.first_loss(run.id) is None else POLL_SECONDS
 
 
-def runs_table(limit: int = 20) -> Optional[int]:
+def runs_table(limit: int = 20) -> int | None:
     """Recent runs from the store; returns the run id the user selected, if any."""
     from playground.ui.history import column_config, styled  # the Runs page's look: 97.50%, 1,195,018, blank if unknown
 

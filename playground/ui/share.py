@@ -12,8 +12,8 @@ import streamlit as st
 
 from playground import datasets, families, settings, sweeps
 from playground.augment import parse_augment
-from playground.errors import PlaygroundError
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
 from playground.ui import state
 
 BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}
@@ -32,9 +32,13 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
         from playground.devices import available_devices
 
         if value not in available_devices():
-            raise PlaygroundError(f"device = {value!r} is not available on this machine: device must be one of {', '.join(available_devices())}")
+            raise PlaygroundError(
+                f"device = {value!r} is not available on this machine: device must be one of {', '.join(available_devices())}"
+            )
     elif s.name == "sweep_param" and value not in sweeps.SETTINGS:
-        raise PlaygroundError(f"sweep = {value!r} is not a setting the Experiments page can sweep: choose one of {', '.join(sweeps.SETTINGS)}")
+        raise PlaygroundError(
+            f"sweep = {value!r} is not a setting the Experiments page can sweep: choose one of {', '.join(sweeps.SETTINGS)}"
+        )
     elif s.name == "sweep_values":
         sweeps.parse_values(values.get("sweep_param", "lr"), value)
     if s.ui_low is not None and not s.ui_low <= value <= s.ui_high:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import datasets, jobs
+from playground.devices import resolve_device
 from playground.home import playground_home
 from playground.ui import state
-from playground.devices import resolve_device
 
 
 def render() -> str:
@@ -24,7 +24,7 @@ def render() -> str:
         )
         state.remember("dataset", name)
         meta = datasets.info(name)
-        available, source = datasets.status(name)
+        available, _source = datasets.status(name)
         if meta.is_toy:
             st.caption(f"2D points, {meta.num_classes} classes; the Toy 2D page sets their number and noise.")
         else:

@@ -46,7 +46,12 @@ def analysis_settings() -> tuple[float, float, int, bool]:
     c = st.columns(4)
     target = c[0].number_input("Target test accuracy", 0.05, 1.0, step=0.01, format="%.2f", key="target_accuracy")
     threshold = c[1].number_input(
-        "Converged: change below", 0.0001, 0.5, step=0.001, format="%.4f", key="converge_threshold",
+        "Converged: change below",
+        0.0001,
+        0.5,
+        step=0.001,
+        format="%.4f",
+        key="converge_threshold",
         help="A run has converged at the first epoch after which its test accuracy changes by less than this from one epoch to the next ... "
         "A run that diverged or is not learning (near chance) has not converged, however flat its curve: the table says which.",
     )

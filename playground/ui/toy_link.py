@@ -12,8 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import families, settings, specs
-from playground.runs import Run
 from playground.config import TrainConfig
+from playground.runs import Run
 
 TOY_PAGE = "app_pages/toy.py"
 # What the Toy page's widgets offer (app_pages/toy.py)
@@ -49,7 +49,10 @@ def toy_page_settings(run: Run) -> tuple[dict, str]:
     c = run.config
     mlp = _mlp(c.model or "")
     if isinstance(mlp, str):
-        return {}, f"the Toy 2D page builds hidden fc layers of one width with one activation; run {run.id}'s model '{c.model}' does not fit: {mlp}"
+        return (
+            {},
+            f"the Toy 2D page builds hidden fc layers of one width with one activation; run {run.id}'s model '{c.model}' does not fit: {mlp}",
+        )
     depth, width, act = mlp
     problems = []
     if depth > MAX_DEPTH or not 1 <= width <= MAX_WIDTH:
@@ -66,15 +69,28 @@ def toy_page_settings(run: Run) -> tuple[dict, str]:
         s = settings.ALL[name]
         if not s.ui_low <= getattr(c, name) <= s.ui_high:
             problems.append(f"{name.replace('_', ' ')} {getattr(c, name):g} (the page offers {s.ui_low:g} to {s.ui_high:g})")
-    page = TrainConfig(dataset=c.dataset, model=specs.mlp_spec(depth, width, act), lr=c.lr, epochs=c.epochs, batch_size=c.batch_size,
-                       optimizer=c.optimizer, **{n: getattr(c, n) for n in DATA_SETTINGS})
+    page = TrainConfig(
+        dataset=c.dataset,
+        model=specs.mlp_spec(depth, width, act),
+        lr=c.lr,
+        epochs=c.epochs,
+        batch_size=c.batch_size,
+        optimizer=c.optimizer,
+        **{n: getattr(c, n) for n in DATA_SETTINGS},
+    )
     if not problems and page.key != c.key:
         problems.append("settings the Toy page does not have (e.g. a seed, momentum, a scheduler or a validation split)")
     if problems:
         return {}, f"the Toy 2D page cannot set run {run.id}'s " + "; ".join(problems)
     return {
-        "toy_set": c.dataset, "toy_depth": depth, "toy_width": width, "toy_activation": act,
-        "toy_lr": c.lr, "toy_epochs": c.epochs, "toy_batch": c.batch_size, "toy_optimizer": c.optimizer,
+        "toy_set": c.dataset,
+        "toy_depth": depth,
+        "toy_width": width,
+        "toy_activation": act,
+        "toy_lr": c.lr,
+        "toy_epochs": c.epochs,
+        "toy_batch": c.batch_size,
+        "toy_optimizer": c.optimizer,
         **{n: getattr(c, n) for n in DATA_SETTINGS},
     }, ""
 

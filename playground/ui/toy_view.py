@@ -4,7 +4,6 @@ redrawn while the run trains, with its status, a Stop button and the loss per ep
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import streamlit as st
 
@@ -16,14 +15,17 @@ from playground.ui import charts
 POLL_SECONDS = 1.0
 
 
-def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid, from_store: bool = False) -> None:
+def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, from_store: bool = False) -> None:
     """The regions of run (None: the points alone, with what Train will do); polls while it trains.
     from_store: the run was trained before (not by this session's Train): say it comes from the store."""
     first_col, live_col = st.columns(2)
     if run is None:
         first_col.altair_chart(charts.toy_points(ds), width="stretch")
-        live_col.info("Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns. "
-                      "The run goes on in the background: you can change page and come back.", icon=":material/info:")
+        live_col.info(
+            "Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns. "
+            "The run goes on in the background: you can change page and come back.",
+            icon=":material/info:",
+        )
         return
     manager = jobs.manager()
 
@@ -55,7 +57,7 @@ def run_regions(run: Optional[Run], ds: datasets.Dataset, g: Grid, from_store: b
     panel()
 
 
-def _title(prefix: str, epoch: Optional[dict]) -> str:
+def _title(prefix: str, epoch: dict | None) -> str:
     return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}" if epoch else prefix
 
 
@@ -68,10 +70,17 @@ def _status(run: Run, job, from_store: bool) -> None:
         st.progress(min(epoch / cfg.epochs, 1.0), text=f"Epoch {max(epoch, 1)} of {cfg.epochs} · run {run.id}")
     elif run.status == "completed":
         f = run.final
-        when = (f"From the run store, nothing trained now: these exact settings were trained on "
-                f"{dt.datetime.fromtimestamp(run.finished):%Y-%m-%d %H:%M} as run {run.id}" if from_store else f"Run {run.id}")
-        st.success(f"{when}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
-                   f"test loss {f.get('test_loss', 0):.4f}, test accuracy {f.get('test_accuracy', 0):.1%}", icon=":material/check_circle:")
+        when = (
+            f"From the run store, nothing trained now: these exact settings were trained on "
+            f"{dt.datetime.fromtimestamp(run.finished):%Y-%m-%d %H:%M} as run {run.id}"
+            if from_store
+            else f"Run {run.id}"
+        )
+        st.success(
+            f"{when}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
+            f"test loss {f.get('test_loss', 0):.4f}, test accuracy {f.get('test_accuracy', 0):.1%}",
+            icon=":material/check_circle:",
+        )
     elif run.status == "stopped":
         st.warning(f"Run {run.id} stopped: {run.message}. The regions so far are kept.", icon=":material/stop_circle:")
     else:

@@ -5,13 +5,14 @@ and validation sit in expanders. Every value drawn is kept in st.session_state["
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import streamlit as st
+
 from playground import augment, datasets, jobs, settings
-from playground.errors import PlaygroundError
 from playground.config import TrainConfig
 from playground.devices import available_devices
+from playground.errors import PlaygroundError
 from playground.sizes import toy_train_count
 from playground.ui import state
 from playground.ui.data import toy_params
@@ -21,7 +22,7 @@ def _help(s: settings.Setting) -> str:
     return " ".join(t for t in (s.help[0].upper() + s.help[1:] + ".", s.note) if t)
 
 
-def setting_widget(where, name: str, disabled: bool = False, options: Optional[list] = None, format_func=None, help: Optional[str] = None) -> Any:
+def setting_widget(where, name: str, disabled: bool = False, options: list | None = None, format_func=None, help: str | None = None) -> Any:
     """Draw one setting's widget as declared, with the chosen value; return (and keep) its value."""
     s = settings.ALL[name]
     state.prepare(name)
@@ -33,8 +34,14 @@ def setting_widget(where, name: str, disabled: bool = False, options: Optional[l
     elif s.widget == "number":
         low, high = s.widget_range()
         cast = int if s.type is int else float
-        value = where.number_input(s.label, None if low is None else cast(low), None if high is None else cast(high),
-                                   step=cast(s.step or 1), format=s.fmt, **common)
+        value = where.number_input(
+            s.label,
+            None if low is None else cast(low),
+            None if high is None else cast(high),
+            step=cast(s.step or 1),
+            format=s.fmt,
+            **common,
+        )
     elif s.widget == "select":
         opts = options if options is not None else list(s.choices) or settings.with_value(s.notches, now)
         value = where.selectbox(s.label, opts, format_func=format_func or (lambda c: s.choice_text.get(c, c)), **common)
@@ -58,9 +65,13 @@ def _optimizer_options(off: bool) -> dict:
     step_size = setting_widget(c[1], "step_size", off or scheduler != "step")
     gamma = setting_widget(c[2], "gamma", off or scheduler not in ("step", "exponential"))
     return dict(
-        optimizer=optimizer, momentum=0.0 if optimizer in ("adam", "adamw") else momentum,
-        nesterov=nesterov and optimizer == "sgd" and momentum > 0, weight_decay=weight_decay,
-        scheduler=scheduler, step_size=int(step_size), gamma=gamma,
+        optimizer=optimizer,
+        momentum=0.0 if optimizer in ("adam", "adamw") else momentum,
+        nesterov=nesterov and optimizer == "sgd" and momentum > 0,
+        weight_decay=weight_decay,
+        scheduler=scheduler,
+        step_size=int(step_size),
+        gamma=gamma,
     )
 
 
@@ -75,13 +86,24 @@ def _data_options(meta: datasets.DatasetInfo, off: bool) -> dict:
     if dropped:  # chosen for another dataset: said, not dropped silently
         st.session_state.augment_list = [a for a in st.session_state.augment_list if a in allowed]
         c[1].caption(f":orange[Augmentation {', '.join(dropped)} does not apply to {meta.title}: left out.]")
-    names = setting_widget(c[1], "augment", off or not allowed, options=allowed,
-                           help="; ".join(f"{a}: {augment.AUGMENTATION_TEXT[a]}" for a in allowed) or "not for toy points")
+    names = setting_widget(
+        c[1],
+        "augment",
+        off or not allowed,
+        options=allowed,
+        help="; ".join(f"{a}: {augment.AUGMENTATION_TEXT[a]}" for a in allowed) or "not for toy points",
+    )
     c = st.columns(2)
     val_split = setting_widget(c[0], "val_split", off)
     patience = setting_widget(c[1], "early_stopping", off or val_split == 0)
-    return dict(loss=loss, label_smoothing=smoothing, normalize=normalize, augment=names, val_split=val_split,
-                early_stopping=int(patience) if val_split > 0 else 0)
+    return dict(
+        loss=loss,
+        label_smoothing=smoothing,
+        normalize=normalize,
+        augment=names,
+        val_split=val_split,
+        early_stopping=int(patience) if val_split > 0 else 0,
+    )
 
 
 def _loss_text() -> dict:
@@ -90,7 +112,7 @@ def _loss_text() -> dict:
     return LOSS_TEXT
 
 
-def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Optional[TrainConfig]:
+def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainConfig | None:
     """Draw the hyperparameter widgets; return the config, or None with the reason shown. With no
     valid spec (None) the widgets stay on screen, disabled, and keep their values."""
     meta = datasets.info(dataset)
@@ -100,8 +122,13 @@ def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Opt
     batch_size = setting_widget(c2, "batch_size", off)
     epochs = setting_widget(c1, "epochs", off)
     size = toy_train_count(toy_params().points, toy_params().train_share) if meta.is_toy else meta.train_size
-    subset = setting_widget(c2, "train_limit", off, format_func=lambda n: f"all {size:,}" if n == 0 else f"first {n:,}",
-                            help="Fewer images train faster: handy for a quick demo. The test set is always complete.")
+    subset = setting_widget(
+        c2,
+        "train_limit",
+        off,
+        format_func=lambda n: f"all {size:,}" if n == 0 else f"first {n:,}",
+        help="Fewer images train faster: handy for a quick demo. The test set is always complete.",
+    )
     seed = setting_widget(c1, "seed", off, help="Fixes the initial weights and the batch order.")
     device = setting_widget(c2, "device", off, options=available_devices())
     with st.expander("Optimizer and learning-rate schedule"):
@@ -109,7 +136,9 @@ def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Opt
     with st.expander("Loss, normalisation, augmentation, validation"):
         data = _data_options(meta, off)
     hidden = {n: state.current(n) for n in ("val_seed", "test_limit")}  # no widget: from a link or the defaults
-    extra = [f"{settings.SETTINGS[n].help.split(' (')[0]}: {settings.show(n, v)}" for n, v in hidden.items() if v != settings.SETTINGS[n].default]
+    extra = [
+        f"{settings.SETTINGS[n].help.split(' (')[0]}: {settings.show(n, v)}" for n, v in hidden.items() if v != settings.SETTINGS[n].default
+    ]
     if extra:
         st.caption("From the link, without a widget here: " + "; ".join(extra) + ".")
     if spec is None:
@@ -118,8 +147,21 @@ def train_form(dataset: str, spec: Optional[str], disabled: bool = False) -> Opt
     p = toy_params()
     try:
         return TrainConfig(
-            dataset=dataset, model=spec, lr=lr, epochs=int(epochs), batch_size=batch_size, seed=int(seed), train_limit=subset, device=device,
-            toy_points=p.points, toy_noise=p.noise, toy_train_share=p.train_share, toy_seed=p.seed, **hidden, **opt, **data,
+            dataset=dataset,
+            model=spec,
+            lr=lr,
+            epochs=int(epochs),
+            batch_size=batch_size,
+            seed=int(seed),
+            train_limit=subset,
+            device=device,
+            toy_points=p.points,
+            toy_noise=p.noise,
+            toy_train_share=p.train_share,
+            toy_seed=p.seed,
+            **hidden,
+            **opt,
+            **data,
         )
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
@@ -137,7 +179,7 @@ def differences(ran: TrainConfig, form: TrainConfig) -> list[str]:
     return out
 
 
-def run_differs_notice(run_id: int, config: Optional[TrainConfig]) -> None:
+def run_differs_notice(run_id: int, config: TrainConfig | None) -> None:
     """Under the run's title: say so when the run shown is not what the form above now says."""
     run = jobs.manager().store.get(run_id)
     if run is None or config is None or run.config.key == config.key:
@@ -147,4 +189,6 @@ def run_differs_notice(run_id: int, config: Optional[TrainConfig]) -> None:
         return
     used = ", ".join(f"{n} {a}" for n, a, _ in diffs)
     now = ", ".join(f"{n} {b}" for n, _, b in diffs)
-    st.info(f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings.", icon=":material/difference:")
+    st.info(
+        f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings.", icon=":material/difference:"
+    )
