@@ -177,6 +177,7 @@ class BenchResult:
     device: str = "cpu"
     paired_speedup: float = 0.0  # median over epochs of reference / playground, each pair measured back to back
     matmul_floor_seconds: float = 0.0  # one epoch's matrix products alone, timed in isolation (see matmul_floor)
+    layer_stats: dict | None = None  # the first epoch of a run with and without per-layer statistics (see layer_stats_cost)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -220,6 +221,7 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
     progress("timing one epoch's matrix products alone")
     result.matmul_floor_seconds = matmul_floor(steps=-(-n // 64), device=device)
     result.cnn = cnn_epochs(quick, progress, device)
+    result.layer_stats = layer_stats_cost(quick, progress, device)
     import resource
 
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
@@ -252,6 +254,26 @@ def cnn_epochs(quick: bool, progress: Callable[[str], None], device: str = "cpu"
     return out
 
 
+def layer_stats_cost(quick: bool, progress: Callable[[str], None], device: str = "cpu") -> dict:
+    """A run's first epoch of the quickstart MLP (the most recorded steps: every one of the first
+    100) without and with per-layer statistics, three times each (A B A B A B); the faster of each."""
+    from playground import layerstats
+
+    images = 20_000 if quick else 0
+    config = TrainConfig(model=BASE_SPEC, lr=0.1, epochs=1, batch_size=64, train_limit=images, device=device)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for flag in (False, True) * 3:
+        layerstats.ENABLED = flag
+        try:
+            times[flag].append(_epoch_seconds(config))
+        finally:
+            layerstats.ENABLED = True
+        progress(f"layer statistics {'on' if flag else 'off'}: {times[flag][-1]:.2f} s")
+    off, on = min(times[False]), min(times[True])
+    return {"images": images or datasets.info("fashion-mnist").train_size, "off_seconds": off, "on_seconds": on, "overhead": on / off - 1,
+            "off_all": times[False], "on_all": times[True]}  # fmt: skip
+
+
 def _epoch_seconds(config: TrainConfig) -> float:
     for event in train(config):
         if isinstance(event, EpochEvent):
@@ -280,6 +302,12 @@ def report(r: BenchResult) -> str:
         lines.append(
             f"  course CNN, one epoch of {c['images']:,} images: {min(c['default_seconds'], c['default_seconds_2']):.2f} s before, "
             f"{min(c['channels_last_seconds'], c['channels_last_seconds_2']):.2f} s with channels-last"
+        )
+    if r.layer_stats:
+        s = r.layer_stats
+        lines.append(
+            f"  per-layer statistics, a run's first epoch of {s['images']:,} images: {s['off_seconds']:.2f} s without, "
+            f"{s['on_seconds']:.2f} s with ({s['overhead']:+.1%})"
         )
     if r.sweep:
         for row in r.sweep["rows"]:

@@ -5,7 +5,7 @@ them without the loop."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -20,12 +20,31 @@ class StartEvent:
 
 
 @dataclass
+class LayerStat:
+    """One layer's numbers at one step (see playground.layerstats): the weight fields for a layer with
+    weights, the activation fields for an activation layer; the others None."""
+
+    step: int
+    layer: int  # the module's position in the model
+    name: str  # e.g. "#1 Linear 784→512"
+    weight_norm: float | None = None  # |W|
+    grad_norm: float | None = None  # |dL/dW|
+    update_ratio: float | None = None  # |delta W| / |W| of the optimizer step
+    act_mean: float | None = None
+    act_std: float | None = None
+    dead: float | None = None  # share of ReLU units zero for the whole batch
+    saturated: float | None = None  # share of tanh/sigmoid outputs within 0.03 of a bound
+    hist: list[float] | None = None  # share of outputs in each of layerstats.BINS fixed bins
+
+
+@dataclass
 class StepEvent:
     step: int  # 1-based, counted over all epochs
     epoch: int  # 1-based
     loss: float  # mini-batch loss before this step's update
     grad_mean: float | None = None  # mean of dL/dw over all trainable weights
     grad_abs_mean: float | None = None  # mean of |dL/dw|
+    layers: list[LayerStat] | None = None  # per-layer statistics, at the steps layerstats.due picks
 
 
 @dataclass
@@ -49,6 +68,26 @@ class EndEvent:
     message: str
     final: dict = field(default_factory=dict)
     model: Any | None = field(default=None, repr=False, compare=False)  # the trained model (best weights with early stopping)
+
+
+@dataclass
+class LrFindEvent:
+    """The learning-rate finder's result (playground.lr_find), the one event of a finder task before
+    its EndEvent: the lr and the mini-batch loss of every step, the smoothed loss, the suggestions."""
+
+    lrs: list[float]  # the learning rate of each step, growing exponentially from start_lr
+    losses: list[float]  # the mini-batch loss of each step, before its update
+    smoothed: list[float]  # fastai's debiased exponential moving average of losses
+    suggested_lr: float | None  # where the smoothed loss falls fastest against log lr (Lightning's default)
+    valley_lr: float | None  # fastai's "valley": about halfway down the longest descent
+    stopped_early: str | None  # why the finder ended before its last step (the loss exploded), else None
+    start_lr: float  # the range asked for
+    end_lr: float
+    steps: int  # the steps asked for (len(lrs) is fewer if it stopped early)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 Event = StartEvent | StepEvent | EpochEvent | EndEvent

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from playground import datasets, loop
+from playground import datasets, layerstats, loop
 from playground.augment import unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
@@ -78,6 +78,11 @@ class _Group:
         self.orders = [torch.Generator().manual_seed(c.seed) for c in configs]
         self.alive = [True] * M  # members still training (a diverged member stops; the others go on)
         self.sgd = _SGD(configs, self.params, self.names, self.device)
+        # after the forward functions: hooks on the first member's modules see every member's
+        # activations on the matrix-product path ([M, B, ...]); the vmap path records weights only
+        self.recorder = layerstats.Recorder(list(enumerate(self.models[0])), members=M) if layerstats.ENABLED else None
+        self.total_steps = self.splits.sizes.steps_per_epoch(c0.batch_size) * c0.epochs
+        self.num_classes, self.first_loss = meta.num_classes, [None] * M
 
     def _is_mlp(self) -> bool:
         return all(isinstance(m, (nn.Flatten, nn.Linear)) or not list(m.parameters()) for m in self.models[0])
@@ -221,11 +226,20 @@ def _epoch(g: _Group, epoch: int, step: int, tally: loop.Tally, should_stop: Cal
     for idx in loop.batches(order, g.configs[0].batch_size):  # idx [M, B]
         if should_stop():
             return step, True
+        recording = g.recorder is not None and layerstats.due(step + 1, g.total_steps)
+        if recording:
+            g.recorder.arm()
         losses, logits, yb, grads = g.backward(idx)
         step += 1
         values = losses.detach().tolist()
+        if step == 1:
+            g.first_loss = values
         stats = loop.grad_stats(grads, g.n_params, members=True).tolist() if has_grad_stats(step) else None
+        if recording:
+            keys = [f"{layer.index}.weight" for layer in g.recorder.weighted]
+            g.recorder.before_update([g.params[k] for k in keys], [grads[g.names.index(k)] for k in keys])
         g.sgd.step(grads)
+        layer_stats = g.recorder.collect(step) if recording else None
         tally.add(losses, logits, yb)
         for m in range(g.M):
             if not g.alive[m]:
@@ -238,6 +252,8 @@ def _epoch(g: _Group, epoch: int, step: int, tally: loop.Tally, should_stop: Cal
                 continue
             if stats is not None:
                 event.grad_mean, event.grad_abs_mean = stats[0][m], stats[1][m]
+            if layer_stats is not None:
+                event.layers = layer_stats[m]
             yield m, event
     return step, False
 
@@ -260,7 +276,7 @@ def _epoch_events(g: _Group, epoch: int, tally: loop.Tally, clock: loop.Clock, l
         )
         last[m] = loop.metrics(e)
         yield m, e
-        end = loop.diverged_on_test(e.test_loss, epoch, last[m] | extra)
+        end = loop.diverged_after_epoch(e, g.first_loss[m], g.num_classes, g.configs[m].lr, last[m] | extra)
         if end is not None:
             g.end(m)
             yield m, end

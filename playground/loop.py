@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from playground import datasets
+from playground import datasets, diagnosis
 from playground.augment import Normalizer, unit
 from playground.config import TrainConfig
 from playground.events import EndEvent, EpochEvent, StartEvent
@@ -196,11 +196,21 @@ def diverged_at_step(loss: float, step: int, epoch: int, lr: float, last: dict) 
     )
 
 
-def diverged_on_test(test_loss: float, epoch: int, last: dict) -> EndEvent | None:
-    """The end of a run whose test loss is no longer finite, else None."""
-    if math.isfinite(test_loss):
+def diverged_after_epoch(e: EpochEvent, first_loss: float | None, num_classes: int, lr: float, last: dict) -> EndEvent | None:
+    """The end of a run whose test loss is no longer finite, or whose training loss blew up while
+    staying finite (diagnosis.blown_up: far above ln(classes) and its first loss), else None."""
+    if not math.isfinite(e.test_loss):
+        return EndEvent(
+            "diverged", f"the test loss became {e.test_loss} after epoch {e.epoch}: the run diverged; lower the learning rate.", last
+        )
+    if not diagnosis.blown_up(e.train_loss, num_classes, first_loss):
         return None
-    return EndEvent("diverged", f"the test loss became {test_loss} after epoch {epoch}: the run diverged; lower the learning rate.", last)
+    return EndEvent(
+        "diverged",
+        f"the training loss averaged {e.train_loss:,.4g} over epoch {e.epoch}, far above where it started: the run diverged. "
+        f"The learning rate {lr:g} is probably too high; try {lr / 10:g}.",
+        last,
+    )
 
 
 def completed(epochs: int, last: dict, model: nn.Module | None = None, group: int = 0) -> EndEvent:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playground import diagnosis
 from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.runs import RunStore
 
@@ -24,4 +25,6 @@ def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:
         "grad_means": [s["grad_mean"] for s in grads if s["step"] <= GRAD_EVERY_STEP_UNTIL],
         "grad_curve": grads,  # every recorded step: every step up to 100, then every 10th
         "final": {k: run.final.get(k) for k in ("test_accuracy", "test_loss", "train_accuracy", "train_loss", "epoch")},
+        # why it behaved so: [{code, message, fix}], fix the settings of the twin run to try (or null)
+        "diagnosis": [{"code": f.code, "message": f.message, "fix": f.fix} for f in diagnosis.of_run(store, run)],
     }

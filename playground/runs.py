@@ -64,6 +64,16 @@ CREATE TABLE IF NOT EXISTS epochs (
     val_accuracy REAL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS layer_stats (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    layer INTEGER NOT NULL,         -- the module's position in the model
+    name TEXT NOT NULL,             -- e.g. "#1 Linear 784→512"
+    weight_norm REAL, grad_norm REAL, update_ratio REAL,   -- layers with weights
+    act_mean REAL, act_std REAL, dead REAL, saturated REAL, -- activation layers
+    hist BLOB,                      -- float32 [layerstats.BINS]: share of outputs per bin
+    PRIMARY KEY (run_id, step, layer)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
@@ -127,9 +137,18 @@ class RunStore:
         return db
 
     def _write(self, sql: str, args: Iterable = (), many: bool = False) -> int:
+        """One statement (with many: once per row of args); the new row's id."""
+        return self._write_all([(sql, args)]) if many else self._write_all([(sql, tuple(args))], one=True)
+
+    def _write_all(self, statements: list[tuple[str, Iterable]], one: bool = False) -> int:
+        """Each (sql, rows) with executemany (one: (sql, args) with execute), in one transaction."""
         try:
             with closing(self._connect()) as db, db:
-                return db.executemany(sql, args).lastrowid if many else db.execute(sql, tuple(args)).lastrowid
+                if one:
+                    return db.execute(*statements[0]).lastrowid
+                for sql, rows in statements:
+                    db.executemany(sql, rows)
+                return 0
         except sqlite3.OperationalError as e:  # disk full, read-only file, locked too long
             raise PlaygroundError(
                 f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions"
@@ -157,7 +176,11 @@ class RunStore:
         if not events:
             return
         rows = [(run_id, e.step, e.epoch, e.loss, e.grad_mean, e.grad_abs_mean) for e in events]
-        self._write("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)", rows, many=True)
+        layers = [_layer_row(run_id, s) for e in events for s in e.layers or ()]
+        self._write_all([
+            ("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)", rows),
+            ("INSERT OR REPLACE INTO layer_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", layers),
+        ])  # fmt: skip
 
     def add_epoch(self, run_id: int, e: EpochEvent) -> None:
         self._write(
@@ -227,6 +250,19 @@ class RunStore:
             for r in self._read("SELECT step, epoch, loss, grad_mean, grad_abs_mean FROM steps WHERE run_id=? ORDER BY step", (run_id,))
         ]
 
+    def layer_stats(self, run_id: int) -> list[dict]:
+        """The run's per-layer statistics, by step then layer; hist as a list of floats (or None)."""
+        import numpy as np
+
+        rows = self._read("SELECT * FROM layer_stats WHERE run_id=? ORDER BY step, layer", (run_id,))
+        out = []
+        for r in rows:
+            d = dict(r)
+            d.pop("run_id")
+            d["hist"] = None if d["hist"] is None else np.frombuffer(d["hist"], dtype=np.float32).tolist()
+            out.append(d)
+        return out
+
     def first_loss(self, run_id: int) -> float | None:
         rows = self._read("SELECT loss FROM steps WHERE run_id=? AND step=1", (run_id,))
         return rows[0]["loss"] if rows else None
@@ -258,6 +294,13 @@ def _run(row: sqlite3.Row) -> Run:
         finished=row["finished"],
         final=json.loads(row["final"]) if row["final"] else {},
     )
+
+
+def _layer_row(run_id: int, s) -> tuple:
+    import numpy as np
+
+    hist = None if s.hist is None else np.asarray(s.hist, dtype=np.float32).tobytes()
+    return (run_id, s.step, s.layer, s.name, s.weight_norm, s.grad_norm, s.update_ratio, s.act_mean, s.act_std, s.dead, s.saturated, hist)
 
 
 def _migrate(db: sqlite3.Connection) -> None:

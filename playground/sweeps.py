@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from playground import blocks, families, settings, specs
+from playground import blocks, diagnosis, families, settings, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
@@ -292,22 +292,7 @@ def target_epoch(accuracies: list[float], target: float = 0.9) -> int | None:
     return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
 
 
-DIVERGED, NOT_LEARNING = "diverged", "not learning"
-OVERFIT_EPOCHS = 3  # epochs in a row of rising test loss and falling training loss
-OVERFIT_RISE = 1.05  # ... by 5% in all, so that a flat test loss with noise is not called overfitting
-
-
-def failure(status: str, epochs: list[dict], num_classes: int) -> str | None:
-    """DIVERGED when the run blew up: status 'diverged', or the last training loss above
-    3 ln(classes) (three times the loss of equal guesses); else NOT_LEARNING when the last test
-    accuracy is below 1.5 / classes (near chance); else None. The two exclude each other."""
-    final = epochs[-1] if epochs else {}
-    train_loss = final.get("train_loss")
-    if status == "diverged" or (train_loss is not None and not train_loss <= 3 * math.log(num_classes)):
-        return DIVERGED
-    if final.get("test_accuracy") is not None and final["test_accuracy"] < 1.5 / num_classes:
-        return NOT_LEARNING
-    return None
+DIVERGED, NOT_LEARNING = "diverged", "not learning"  # what diagnosis.failure answers
 
 
 def convergence(
@@ -316,58 +301,16 @@ def convergence(
     """(converged epoch, None), or (None, why not): a run that diverged or is not learning has no
     converged epoch, however flat its accuracy (a run stuck at chance is "not learning", never
     "converged at epoch 2"); (None, None) when a learning run has not settled yet."""
-    why = failure(status, epochs, num_classes)
+    why = diagnosis.failure(status, epochs, num_classes)
     if why is not None:
         return None, why
     return converged_epoch([e["test_accuracy"] for e in epochs], threshold, patience), None
 
 
-def overfitting(epochs: list[dict]) -> tuple[int, int] | None:
-    """(first, last) epochs (1-based) of the latest stretch over which the run overfits, else None.
-
-    The rule: the test loss rose and the training loss fell from each epoch to the next for at
-    least OVERFIT_EPOCHS epochs in a row (first is the epoch before the first rise), and the test
-    loss rose by at least 5% over the stretch. One noisy epoch, or two, of a live run is not a
-    trend; a stretch that ended earlier still counts if the test loss is still above where it began."""
-    found, streak = None, 0
-    for i in range(1, len(epochs)):
-        a, b = epochs[i - 1], epochs[i]
-        if None in (a.get("test_loss"), b.get("test_loss"), a.get("train_loss"), b.get("train_loss")):
-            streak = 0
-            continue
-        streak = streak + 1 if b["test_loss"] > a["test_loss"] and b["train_loss"] < a["train_loss"] else 0
-        first = i - streak  # 0-based epoch where the stretch began
-        if streak >= OVERFIT_EPOCHS and b["test_loss"] > OVERFIT_RISE * epochs[first]["test_loss"]:
-            found = (first + 1, i + 1)
-    if found and epochs[-1].get("test_loss") is not None and epochs[-1]["test_loss"] > epochs[found[0] - 1]["test_loss"]:
-        return found
-    return None
-
-
 def flags(status: str, epochs: list[dict], first_loss: float | None, num_classes: int, loss: str = "cross-entropy") -> list[str]:
-    """Plain-language warnings about one run's curves: diverged or not learning (see `failure`),
-    overfitting (see `overfitting`), and an odd first loss (cross-entropy far from ln(classes))."""
-    chance = math.log(num_classes)
-    out = []
-    final = epochs[-1] if epochs else {}
-    why = failure(status, epochs, num_classes)
-    if why == DIVERGED:
-        out.append(f"diverged: the loss blew up (or ended far above ln({num_classes}) = {chance:.2f}); lower the learning rate")
-    elif why == NOT_LEARNING:
-        out.append(f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / num_classes:.0%})")
-    stretch = overfitting(epochs) if why is None else None
-    if stretch:
-        a, b = (epochs[e - 1] for e in stretch)
-        out.append(
-            f"overfitting: test loss rose from {a['test_loss']:.3f} (epoch {stretch[0]}) to {b['test_loss']:.3f} (epoch {stretch[1]}) "
-            "while the training loss kept falling"
-        )
-    if loss == "cross-entropy" and first_loss is not None and math.isfinite(first_loss) and abs(first_loss - chance) > 0.5 * chance:
-        out.append(
-            f"odd start: the first loss was {first_loss:.2f}, far from ln({num_classes}) = {chance:.2f}, "
-            "the loss of equal guesses; check the initialisation and the input scale"
-        )
-    return out
+    """Plain-language warnings about one run's curves (the rules are diagnosis.py's)."""
+    evidence = diagnosis.Evidence(None, status, epochs, first_loss, num_classes, loss=loss)
+    return [f.message for f in diagnosis.diagnose(evidence)]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
-from playground import datasets, loop
+from playground import datasets, layerstats, loop
 from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
@@ -64,6 +64,9 @@ class _Run:
         self.optimizer = make_optimizer(self.params, config)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
+        self.recorder = layerstats.Recorder.of(self.model) if layerstats.ENABLED else None
+        self.total_steps = self.splits.sizes.steps_per_epoch(config.batch_size) * config.epochs
+        self.num_classes, self.first_loss = meta.num_classes, None
 
     def prep(self, x: torch.Tensor, training: bool = False) -> torch.Tensor:
         """Stored inputs -> the model's input (augmented in training)."""
@@ -123,7 +126,7 @@ def train(
         yield e
         if run.scheduler is not None:
             run.scheduler.step()
-        end = loop.diverged_on_test(e.test_loss, epoch, last | extra)
+        end = loop.diverged_after_epoch(e, run.first_loss, run.num_classes, config.lr, last | extra)
         if end is None and early is not None:
             end = early.update(e.val_loss, last, run.model, extra)
         if end is not None:
@@ -140,16 +143,26 @@ def _epoch(run: _Run, epoch: int, step: int, tally: loop.Tally, should_stop: Cal
     for idx in loop.batches(order, run.config.batch_size):
         if should_stop():
             return step, loop.stopped(step, epoch, last, run.model)
+        recording = run.recorder is not None and layerstats.due(step + 1, run.total_steps)
+        if recording:
+            run.recorder.arm()
         loss, logits, yb = run.backward(idx)
         step += 1
         loss_value = loss.item()
+        if step == 1:
+            run.first_loss = loss_value
         if not math.isfinite(loss_value):
             yield StepEvent(step, epoch, loss_value)
             return step, loop.diverged_at_step(loss_value, step, epoch, run.config.lr, last)
         event = StepEvent(step, epoch, loss_value)
         if has_grad_stats(step):
             event.grad_mean, event.grad_abs_mean = loop.grad_stats([p.grad for p in run.params], run.n_params).tolist()
+        if recording:
+            weights = [layer.module.weight for layer in run.recorder.weighted]
+            run.recorder.before_update(weights, [w.grad for w in weights])
         run.optimizer.step()
+        if recording:
+            event.layers = run.recorder.collect(step)
         tally.add(loss, logits, yb)
         yield event
     return step, None

@@ -7,9 +7,10 @@ import pytest
 
 from playground import experiments, jobs, sweeps, tables
 from playground.config import TrainConfig
+from playground.diagnosis import overfitting
 from playground.errors import PlaygroundError
 from playground.events import StepEvent
-from playground.sweeps import Member, Outcome, converged_epoch, convergence, flags, members, overfitting, parse_values, target_epoch
+from playground.sweeps import Member, Outcome, converged_epoch, convergence, flags, members, parse_values, target_epoch
 from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200)
