@@ -13,6 +13,7 @@ from playground.jobs import Job
 from playground.runs import Run
 from playground.ui import charts
 from playground.ui.history import runs_frame
+from playground.ui.network_view import network_section
 
 # Redraws share the laptop's cores with the training process (and the browser draws every chart
 # again), so while a run is live the page polls slowly, thins the per-step curves hard and draws two
@@ -160,6 +161,7 @@ def run_panel(run_id: int) -> None:
         epochs = manager.store.epochs(run_id)
         _metrics(run, epochs)
         _curves(run, epochs)
+        network_section(run)
         if _cadence(manager, run) != every:
             st.rerun()  # first points drawn, started, or ended: redraw once at the new cadence
 

@@ -1,0 +1,91 @@
+"""Why a run behaves as it does: its diagnosis, each finding with a button that trains the twin run
+with the one change it suggests, and the "Inside the network" charts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import diagnosis, jobs
+from playground.config import TrainConfig
+from playground.errors import PlaygroundError
+from playground.runs import Run
+from playground.ui import layer_charts, state
+
+SEVERE = ("diverged", "not_learning")
+
+
+def _train_twin(run: Run, fix: dict) -> None:
+    """A button's callback: the form's settings take the fix, and the twin run starts."""
+    try:
+        twin = TrainConfig.from_dict(run.config.to_dict() | fix)
+    except PlaygroundError as e:
+        st.session_state.twin_error = str(e)
+        return
+    for name, value in fix.items():
+        state.choose(name, value)
+    job = jobs.manager().submit(twin)
+    st.session_state.run_id, st.session_state.cached_run = job.run_id, job.run_id if job.cached else None
+
+
+def diagnosis_panel(run: Run) -> None:
+    """The run's findings in plain words, the serious ones first, each with its one-click twin."""
+    findings = diagnosis.of_run(jobs.manager().store, run)
+    if not findings:
+        if run.status == "completed":
+            st.caption(":material/health_and_safety: Diagnosis: nothing odd in the curves or inside the network.")
+        return
+    st.markdown("**Diagnosis**")
+    for f in findings:
+        show = st.error if f.code in SEVERE else st.warning
+        text, button = st.columns([5, 1.4], vertical_alignment="center")
+        with text:
+            show(f.message[0].upper() + f.message[1:], icon=":material/troubleshoot:")
+        if f.fix and button.button(
+            f"Try {f.fix_label}",
+            key=f"fix-{run.id}-{f.code}",
+            on_click=_train_twin,
+            args=(run, f.fix),
+            help="Train the twin run with this one change (the form takes it too)",
+        ):
+            st.rerun()  # the whole page: the form shows the change, the panel the twin run
+    if "twin_error" in st.session_state:
+        st.error(st.session_state.pop("twin_error"), icon=":material/error:")
+
+
+def inside_the_network(run: Run) -> None:
+    """Per-layer charts: gradient norms, update ratios, dead and saturated shares, output histograms."""
+    rows = jobs.manager().store.layer_stats(run.id)
+    if not rows:
+        st.caption("No per-layer statistics were recorded for this run (it was trained before they were).")
+        return
+    df = layer_charts.frame(rows)
+    left, right = st.columns(2)
+    left.altair_chart(layer_charts.per_layer_lines(df, "grad_norm", "Gradient norm |dL/dW| per layer", log=True), width="stretch")
+    right.altair_chart(
+        layer_charts.per_layer_lines(df, "update_ratio", "Update ratio |ΔW| / |W| per step", log=True, guide=1e-3), width="stretch"
+    )
+    left.altair_chart(layer_charts.per_layer_lines(df, "dead", "Dead ReLU units (share)"), width="stretch")
+    right.altair_chart(layer_charts.per_layer_lines(df, "saturated", "Saturated tanh/sigmoid outputs (share)"), width="stretch")
+    st.caption(
+        "Lines run from the first layer (dark) to the last (light). Healthy: gradient norms of the same order in every layer "
+        "(a first layer orders of magnitude below the last is vanishing gradients); update ratios near the dashed 1e-3 "
+        "(far below: the layer barely learns; far above: steps too large); few dead or saturated units."
+    )
+    activations = sorted({(r["layer"], r["name"]) for r in rows if r.get("hist") is not None})
+    if activations:
+        names = [name for _, name in activations]
+        chosen = st.radio("Outputs over time of", names, horizontal=True, key=f"heat-{run.id}")
+        st.altair_chart(layer_charts.histogram_heatmap(rows, chosen), width="stretch")
+        st.caption("Each column is a recorded step, each row a band of output values; brighter: more of the layer's outputs there.")
+
+
+def network_section(run: Run) -> None:
+    """Under a run's curves: while it trains, "Inside the network" on request (it redraws at every
+    poll); once it ended, the diagnosis and the charts in an expander."""
+    if run.active:
+        if st.toggle("Inside the network (live)", key=f"inside-{run.id}", help="Per-layer charts, redrawn as the run trains"):
+            inside_the_network(run)
+        return
+    diagnosis_panel(run)
+    with st.expander("Inside the network: gradients, updates, dead and saturated units, per layer"):
+        inside_the_network(run)
