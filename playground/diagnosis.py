@@ -183,13 +183,13 @@ def _activation_fix(config) -> tuple[dict | None, str]:
         return None, ""
     if any(layer.kind in ("sigmoid", "tanh") for layer in layers):
         swapped = [specs.Layer("relu") if layer.kind in ("sigmoid", "tanh") else layer for layer in layers]
-        return {"model": specs.format_spec(swapped)}, "ReLU instead of sigmoid/tanh"
+        return {"model": specs.format_spec(swapped)}, "ReLU"
     with_bn = []
     for layer in layers:
         if layer.kind in specs.ACTIVATIONS and (not with_bn or with_bn[-1].kind != "bn"):
             with_bn.append(specs.Layer("bn"))
         with_bn.append(layer)
-    return {"model": specs.format_spec(with_bn)}, "batch norm"
+    return {"model": specs.format_spec(with_bn)}, "batch norm"  # the button says "Try batch norm"
 
 
 def _late_share(ev: Evidence, field: str) -> tuple[str, float] | None:

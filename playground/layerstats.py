@@ -120,11 +120,12 @@ class Recorder:
                 LayerStat(step, layer.index, layer.name, weight_norm=pick(w[0]), grad_norm=pick(w[1]), update_ratio=pick(w[2]))
                 for layer, w in zip(self.weighted, weighted)
             ]
-            stats += [
-                LayerStat(step, layer.index, layer.name, act_mean=pick(a[0]), act_std=pick(a[1]), dead=pick(a[2]), saturated=pick(a[3]),
-                          hist=pick(h))
-                for layer, (a, h) in zip(self.activations, acts)
-            ]  # fmt: skip
+            for layer, (a, h) in zip(self.activations, acts):
+                kind = type(layer.module).__name__
+                dead = pick(a[2]) if kind == "ReLU" else None  # the shares mean something for these kinds only
+                saturated = pick(a[3]) if kind in ("Tanh", "Sigmoid") else None
+                stats.append(LayerStat(step, layer.index, layer.name, act_mean=pick(a[0]), act_std=pick(a[1]), dead=dead, saturated=saturated,
+                                       hist=pick(h)))  # fmt: skip
             out.append(sorted(stats, key=lambda s: s.layer))
         return out if self.members else out[0]
 

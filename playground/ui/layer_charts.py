@@ -9,7 +9,7 @@ import pandas as pd
 
 from playground import layerstats
 
-HEIGHT = 220
+HEIGHT = 240
 HEATMAP_COLUMNS = 80  # recorded steps drawn per heatmap: enough to see a trend, light for the browser
 LINE_POINTS = 300  # recorded steps per layer in the line charts
 
@@ -30,7 +30,9 @@ def frame(rows: list[dict], limit: int = LINE_POINTS) -> pd.DataFrame:
 
 def _layer_color(df: pd.DataFrame) -> alt.Color:
     order = df.sort_values("layer")["name"].unique().tolist()  # first layer to last, in one colour ramp
-    return alt.Color("name:N", sort=order, title="layer", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="bottom", columns=3))
+    return alt.Color(
+        "name:N", sort=order, title="layer", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="right", labelLimit=150)
+    )
 
 
 def per_layer_lines(df: pd.DataFrame, field: str, title: str, log: bool = False, guide: float | None = None) -> alt.Chart:

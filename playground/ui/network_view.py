@@ -37,7 +37,7 @@ def diagnosis_panel(run: Run) -> None:
     st.markdown("**Diagnosis**")
     for f in findings:
         show = st.error if f.code in SEVERE else st.warning
-        text, button = st.columns([5, 1.4], vertical_alignment="center")
+        text, button = st.columns([4, 1.3], vertical_alignment="center")
         with text:
             show(f.message[0].upper() + f.message[1:], icon=":material/troubleshoot:")
         if f.fix and button.button(
@@ -64,8 +64,14 @@ def inside_the_network(run: Run) -> None:
     right.altair_chart(
         layer_charts.per_layer_lines(df, "update_ratio", "Update ratio |ΔW| / |W| per step", log=True, guide=1e-3), width="stretch"
     )
-    left.altair_chart(layer_charts.per_layer_lines(df, "dead", "Dead ReLU units (share)"), width="stretch")
-    right.altair_chart(layer_charts.per_layer_lines(df, "saturated", "Saturated tanh/sigmoid outputs (share)"), width="stretch")
+    for column, field, title, none in (
+        (left, "dead", "Dead ReLU units (share)", "No ReLU layer: no dead units to count."),
+        (right, "saturated", "Saturated tanh/sigmoid outputs (share)", "No tanh or sigmoid layer: nothing to saturate."),
+    ):
+        if field in df and df[field].notna().any():
+            column.altair_chart(layer_charts.per_layer_lines(df, field, title), width="stretch")
+        else:
+            column.caption(none)
     st.caption(
         "Lines run from the first layer (dark) to the last (light). Healthy: gradient norms of the same order in every layer "
         "(a first layer orders of magnitude below the last is vanishing gradients); update ratios near the dashed 1e-3 "
