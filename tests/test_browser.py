@@ -83,12 +83,17 @@ def test_train_a_tiny_run_see_the_curve_then_the_cache(server, page):
     print(f"first curve point after {first_point:.2f} s ({warm:.2f} s in a warm server); cached run redrawn after {cached:.2f} s")
 
 
-def test_stop_a_long_run(server, page):
-    # the worker warm first, whatever ran before: a Stop sent while it starts is lost (playground/executor.py)
+def test_look_inside_the_network_of_a_live_run_then_stop_it(server, page):
     wait_for_trainer(page, f"{server}/?model=fc64+relu&epochs=50&batch=1&seed=7")
     page.get_by_role("button", name="Train", exact=True).click()
     stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^Latest step [\d,]+: loss")).first).to_be_visible(timeout=60_000)
+    page.get_by_text("Inside the network (live)").click()
+    expect(page.get_by_text("Lines run from the first layer (dark) to the last (light)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Outputs over time of")).to_be_visible()
+    expect(stop).to_be_visible()  # still live
+    shot(page, "train-inside-the-network-live")
     stop.click()
     expect(page.get_by_text("Stopped:")).to_be_visible(timeout=60_000)
     shot(page, "train-stopped")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from playground import layerstats
 
-HEIGHT = 240
+HEIGHT = 320
 HEATMAP_COLUMNS = 80  # recorded steps drawn per heatmap: enough to see a trend, light for the browser
 LINE_POINTS = 300  # recorded steps per layer in the line charts
 
