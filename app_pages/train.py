@@ -5,6 +5,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.families import anatomy
 from playground.ui.data import dataset_or_stop
+from playground.ui.lr_find_view import lr_finder
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import run_differs_notice, train_form
@@ -36,6 +37,8 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=con
     st.session_state.cached_run = job.run_id if job.cached else None
     if job.cached:
         st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
+
+lr_finder(config)  # the range test, its suggestion and a button that sets the lr slider (drawn after Train: still the first button)
 
 st.caption(
     ":material/link: The address bar holds these settings: copy it to share this exact setup (dataset, model, hyperparameters, seed)."

@@ -14,7 +14,9 @@ and a new worker takes the next task.
 for stepping through the loop with a debugger or a profiler, and for tests that patch the loop.
 
 Both keep a FIFO queue of tasks and a dispatcher thread that hands them out one at a time (two
-laptop cores are better spent on one run at a time).
+laptop cores are better spent on one run at a time). The learning-rate finder is a task of its own
+kind ("lr_find"): it waits its turn like a run, Stop works the same, and it writes nothing to the
+run store.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 class Submitted(Protocol):
     """What the executor needs of a submitted run (playground.jobs.Job is one)."""
 
-    run_id: int
+    run_id: int | None  # None: a task that is no run in the store (the learning-rate finder)
     canceller: Callable[[], None] | None
 
     @property
@@ -72,9 +74,11 @@ class Executor(abc.ABC):
         self._seq = itertools.count(1)
         self._dispatcher: threading.Thread | None = None
 
-    def submit(self, store: RunStore, jobs: list[Submitted]) -> None:
-        """Queue jobs as one task (several jobs: twins trained as one group)."""
-        task = Task(next(self._seq), str(store.path.parent), tuple(j.run_id for j in jobs), tuple(j.config.to_dict() for j in jobs))
+    def submit(self, store: RunStore, jobs: list[Submitted], kind: str = "train", finder: tuple = ()) -> Task:
+        """Queue jobs as one task (several jobs: twins trained as one group; kind "lr_find": one job,
+        the learning-rate finder with finder = (start_lr, end_lr, steps), which is no run)."""
+        run_ids = tuple(j.run_id for j in jobs) if kind == "train" else ()
+        task = Task(next(self._seq), str(store.path.parent), run_ids, tuple(j.config.to_dict() for j in jobs), kind, finder)
         for job in jobs:
             job.canceller = lambda task=task: self.stop(task)
         with self._cv:
@@ -83,6 +87,7 @@ class Executor(abc.ABC):
             if self._dispatcher is None:
                 self._dispatcher = threading.Thread(target=self._dispatch, name="playground-dispatch", daemon=True)
                 self._dispatcher.start()
+        return task
 
     def stop(self, task: Task) -> None:
         """Stop a task: at once if it is still queued (it never starts), else within one step."""
@@ -100,13 +105,21 @@ class Executor(abc.ABC):
         for job in jobs:
             message = "stopped while queued: it never started"
             try:
-                store.finish(job.run_id, "stopped", message, {})
+                if job.run_id is not None:
+                    store.finish(job.run_id, "stopped", message, {})
             finally:
                 job.deliver([EndEvent("stopped", message)])
 
     def queued(self) -> int:
         with self._cv:
             return len(self._queue)
+
+    def ahead(self, task: Task) -> int:
+        """How many tasks go before a queued task: those queued before it and the one in training."""
+        with self._cv:
+            if self._current is task:
+                return 0
+            return sum(1 for t, _, _ in self._queue if t.seq < task.seq) + (self._current is not None)
 
     def _dispatch(self) -> None:
         while True:
@@ -274,7 +287,8 @@ def _fail_unfinished(jobs: list[Submitted], store: RunStore, message: str) -> No
         if job.done:
             continue
         try:
-            store.finish(job.run_id, "failed", message, {})
+            if job.run_id is not None:
+                store.finish(job.run_id, "failed", message, {})
         except Exception:
             log.error("could not record the failure of run %s:\n%s", job.run_id, traceback.format_exc())
         job.deliver([EndEvent("failed", message)])

@@ -5,6 +5,9 @@ submit(config) answers at once. A config that already finished is served from th
 queued on the executor (playground.executor), which trains it outside this process. The run store
 holds every event, so any page, thread or later process can draw the curves; a Job mirrors the
 live progress in memory for the pages and listeners of this process.
+
+find_lr(config) queues the learning-rate finder (playground.lr_find) the same way, as a FinderJob:
+no run in the store; its result is kept here, in memory, so the same settings again answer at once.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from pathlib import Path
 
 from playground import executor as executors
 from playground.config import TrainConfig
-from playground.events import EndEvent, Event, StartEvent, StepEvent
+from playground.events import EndEvent, Event, LrFindEvent, StartEvent, StepEvent
 from playground.home import runs_db_path
 from playground.runs import RunStore
+from playground.worker import Task
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,24 @@ class Job:
                 self.done_event.set()
 
 
+@dataclass
+class FinderJob(Job):
+    """The learning-rate finder for a config, queued like a run (run_id None: it is no run). Its
+    progress arrives as StepEvents, its result as one LrFindEvent, kept in `result`."""
+
+    key: tuple = ()  # (finder config key, start_lr, end_lr, steps): JobManager.finder(key) finds it again
+    result: LrFindEvent | None = None
+    task: Task | None = field(default=None, repr=False)  # set once queued: its place in the queue
+
+    def deliver(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, LrFindEvent):
+                self.result = event
+            elif isinstance(event, StepEvent) and self.status == "queued":
+                self.status = "running"
+        super().deliver(events)
+
+
 class JobManager:
     def __init__(self, store: RunStore, executor: executors.Executor | None = None):
         self.store = store
@@ -77,6 +99,7 @@ class JobManager:
         self.executor = executor or executors.get()
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}  # run_id -> job, for runs started by this process
+        self._finders: dict[tuple, FinderJob] = {}  # FinderJob.key -> the latest finder with those settings
 
     def submit(self, config: TrainConfig, on_event: Callable[[Event], None] | None = None) -> Job:
         """Start (or reuse) a run of config; returns immediately."""
@@ -99,8 +122,45 @@ class JobManager:
         return [j for j in self._jobs.values() if not j.done]
 
     def stop_all(self) -> None:
-        for job in self.active():
+        for job in [*self.active(), *self.active_finders()]:
             job.stop()
+
+    def find_lr(
+        self,
+        config: TrainConfig,
+        start_lr: float | None = None,
+        end_lr: float | None = None,
+        steps: int | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> FinderJob:
+        """Start the learning-rate finder for config (playground.lr_find's defaults for what is not
+        given); returns immediately. The same settings again (the lr, epochs and schedule aside: the
+        finder does not use them) join the finder going, or answer at once with its completed result.
+        PlaygroundError for a range that is not allowed."""
+        from playground import lr_find
+
+        start_lr = lr_find.DEFAULT_START_LR if start_lr is None else start_lr
+        end_lr = lr_find.DEFAULT_END_LR if end_lr is None else end_lr
+        steps = lr_find.DEFAULT_STEPS if steps is None else steps
+        lr_find.check_range(start_lr, end_lr, steps)
+        key = (lr_find.finder_config(config).key, start_lr, end_lr, steps)
+        with self._lock:
+            job = self._finders.get(key)
+            if job is not None and (not job.done or job.status == "completed"):
+                return job
+            job = self._finders[key] = FinderJob(None, config, total_steps=steps, on_event=on_event, key=key)
+        job.task = self.executor.submit(self.store, [job], kind="lr_find", finder=(start_lr, end_lr, steps))
+        return job
+
+    def finder(self, key: tuple) -> FinderJob | None:
+        return self._finders.get(tuple(key))
+
+    def active_finders(self) -> list[FinderJob]:
+        return [j for j in self._finders.values() if not j.done]
+
+    def ahead(self, job: FinderJob) -> int:
+        """How many tasks (runs, groups, finders) go before a queued finder."""
+        return self.executor.ahead(job.task) if job.task is not None else self.executor.queued()
 
     def submit_group(self, configs: list[TrainConfig], on_event: Callable[[int, Event], None] | None = None) -> list[Job]:
         """Several twins at once: finished ones from the cache, the rest trained together as one

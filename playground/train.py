@@ -43,7 +43,7 @@ def warm_up(device: str = "auto") -> None:
                 pass
 
 
-class _Run:
+class Training:
     """One model with its data, optimizer and schedule, on its device: what the loop steps."""
 
     def __init__(self, config: TrainConfig, data: datasets.Dataset | None):
@@ -110,7 +110,7 @@ def train(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     """Train config's model, yielding StartEvent, StepEvents, EpochEvents and one EndEvent."""
-    run = _Run(config, data)
+    run = Training(config, data)
     yield loop.start_event(config, run.splits, run.n_params, run.device)
     early = loop.EarlyStopping(config.early_stopping) if config.early_stopping and len(run.splits.x_val) else None
     extra, last, step = run.splits.extra(), {}, 0
@@ -135,7 +135,7 @@ def train(
     yield early.finish(config.epochs, run.model, extra) if early is not None else loop.completed(config.epochs, last | extra, run.model)
 
 
-def _epoch(run: _Run, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: dict):
+def _epoch(run: Training, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: dict):
     """One epoch's steps, yielding their StepEvents; returns (the last step, the run's EndEvent if
     it ended during the epoch, else None)."""
     run.model.train()
@@ -168,7 +168,7 @@ def _epoch(run: _Run, epoch: int, step: int, tally: loop.Tally, should_stop: Cal
     return step, None
 
 
-def _epoch_event(run: _Run, epoch: int, tally: loop.Tally, clock: loop.Clock, lr_now: float) -> EpochEvent:
+def _epoch_event(run: Training, epoch: int, tally: loop.Tally, clock: loop.Clock, lr_now: float) -> EpochEvent:
     """Evaluate on the test and validation splits; the epoch's event."""
     sp = run.splits
     test_loss, test_accuracy = run.evaluate(sp.x_test, sp.y_test)

@@ -1,4 +1,5 @@
-"""What runs in the training process: one task (a run, or a group of twins) at a time.
+"""What runs in the training process: one task (a run, a group of twins, or the learning-rate
+finder) at a time.
 
 A task's events go to the run store as they come (steps in batches at most FLUSH_SECONDS old, so
 the first point is written at once) and are forwarded to whoever submitted the task, stripped of
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
-from playground.events import EndEvent, EpochEvent, Event, StartEvent, StepEvent
+from playground.events import EndEvent, EpochEvent, Event, LrFindEvent, StartEvent, StepEvent
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.25  # step events are written (and forwarded) in batches at most this old
@@ -34,8 +35,10 @@ class Task:
 
     seq: int  # the executor's number for it: a stop names the task it means
     home: str  # $PLAYGROUND_HOME of the store the runs belong to
-    run_ids: tuple[int, ...]
-    configs: tuple[dict, ...]  # TrainConfig.to_dict() of each run
+    run_ids: tuple[int, ...]  # none for the finder: it is no run, the store never sees it
+    configs: tuple[dict, ...]  # TrainConfig.to_dict() of each run (the finder: of the run it advises)
+    kind: str = "train"  # train | lr_find
+    finder: tuple = ()  # lr_find: (start_lr, end_lr, steps)
 
     @property
     def grouped(self) -> bool:
@@ -54,6 +57,8 @@ def portable(event: Event) -> Event:
 def execute(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> None:
     """Train the task's runs, writing every event to the run store and forwarding it. Never raises:
     a run that cannot go on ends 'failed' with a message in the store and a forwarded EndEvent."""
+    if task.kind == "lr_find":
+        return execute_lr_find(task, forward, should_stop)
     from playground.runs import RunStore
 
     store = RunStore(Path(task.home) / "runs.sqlite")
@@ -82,6 +87,49 @@ def execute(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> No
             sink.fail(f"internal error ({type(e).__name__}: {e}); please report it")
     for sink in sinks:  # a member the loop never ended (it should not happen): not left 'running'
         sink.fail("the training loop ended without a result; please report it")
+
+
+def execute_lr_find(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> None:
+    """The learning-rate finder (playground.lr_find): its progress as StepEvents (in batches at most
+    FLUSH_SECONDS old), then one LrFindEvent and an EndEvent; nothing goes to the run store. Never
+    raises: a finder that cannot run ends 'failed' with the reason."""
+    pending: list[Event] = []
+    flushed = [0.0]
+
+    def on_step(step: int, epoch: int, loss: float) -> None:
+        pending.append(StepEvent(step, epoch, loss))
+        if time.monotonic() - flushed[0] > FLUSH_SECONDS:
+            forward(0, pending[:])
+            pending.clear()
+            flushed[0] = time.monotonic()
+
+    try:
+        from playground.lr_find import find_lr
+
+        start_lr, end_lr, steps = task.finder
+        found = find_lr(TrainConfig.from_dict(task.configs[0]), None, start_lr, end_lr, steps, should_stop, on_step)
+    except PlaygroundError as e:
+        end = EndEvent("failed", str(e))
+    except Exception as e:  # a bug, not the user's doing: log the trace
+        log.error("the learning-rate finder failed:\n%s", traceback.format_exc())
+        end = EndEvent("failed", f"internal error ({type(e).__name__}: {e}); please report it")
+    else:
+        pending.append(found)  # stopped: the curve so far
+        end = (
+            EndEvent("stopped", found.stopped_early or "stopped by the user")
+            if should_stop()
+            else EndEvent("completed", _found_text(found))
+        )
+    forward(0, [*pending, end])
+
+
+def _found_text(found: LrFindEvent) -> str:
+    """One line: how far it went, the suggestion."""
+    best = f"the loss falls fastest at lr {found.suggested_lr:.3g}" if found.suggested_lr else "no suggestion"
+    reached = f" to {found.lrs[-1]:.3g}" if found.lrs else ""
+    return f"{len(found.lrs)} step(s) from lr {found.start_lr:g}{reached}: {best}" + (
+        f"; {found.stopped_early}" if found.stopped_early else ""
+    )
 
 
 class _Sink:

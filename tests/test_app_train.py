@@ -174,3 +174,74 @@ def test_a_live_runs_tiles_show_its_latest_epoch_and_a_queued_run_leads_to_the_r
         ahead.stop()
         wait_for_job(queued, 30, "stopped while queued")
         wait_for_job(ahead, 30, "stopped while running")
+
+
+def test_the_lr_finder_shows_its_chart_and_use_sets_the_lr_slider(tiny_home):
+    from playground.ui.lr_find_view import nearest_notch
+    from tests.apptest import small
+
+    at = small(app())
+    at.select_slider(key="lr").set_value(1e-05).run()
+    at.button(key="lr_find_start").click().run()
+    assert not at.exception and not at.error
+    job = jobs.manager().finder(at.session_state.lr_find_shown)
+    assert job is not None and job.config.model == "fc32 relu" and job.config.train_limit == 200
+    wait_for_job(job, 120, "the learning-rate finder")
+    at.run()
+    assert job.status == "completed" and job.result.suggested_lr is not None, job.message
+    titles = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("Loss against the learning rate" in spec for spec in titles)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"The loss falls fastest near **{job.result.suggested_lr:.2g}**" in text
+    notch = nearest_notch(job.result.suggested_lr)
+    use = at.button(key="lr_use_steepest")
+    assert use.label == f"Use {notch:g}" and notch != 1e-05
+    use.click().run()
+    assert not at.exception
+    assert at.select_slider(key="lr").value == notch
+    assert at.button(key="lr_use_steepest").label == f"Use {notch:g}"  # the finding stays: the lr is no setting of the finder's
+
+
+def test_a_finder_queued_behind_a_run_says_so(tiny_home):
+    from tests.apptest import small
+
+    manager = jobs.manager()
+    ahead = manager.submit(TrainConfig(model="fc32 relu", epochs=500, batch_size=1, seed=43))
+    try:
+        wait_until(lambda: ahead.status == "running", 120, lambda: f"run {ahead.run_id} to start; it is {ahead.status}")
+        at = small(app())
+        at.button(key="lr_find_start").click().run()
+        assert any(i.value.startswith("Queued: the finder starts when the 1 run(s)") for i in at.info)
+        job = jobs.manager().finder(at.session_state.lr_find_shown)
+        at.button(key="lr_find_stop").click().run()
+        assert job.done and job.status == "stopped"
+        at.run()
+        assert any("The learning-rate finder was stopped" in w.value for w in at.warning)
+    finally:
+        ahead.stop()
+        wait_for_job(ahead, 30, "stopped while running")
+
+
+def test_a_diverged_run_is_diagnosed_and_its_fix_trains_the_twin(tiny_home):
+    """lr 10 on a deep ReLU stack blows up: the Train page says why, with a button that trains the twin
+    at lr 1; pressing it moves the form's lr slider to 1 and shows the twin run. The per-layer charts
+    are drawn under "Inside the network"."""
+    at = app()
+    at.text_input(key="spec_text").input("fc256 relu fc256 relu fc256 relu").run()
+    at.select_slider(key="lr").set_value(10.0).run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    first = at.session_state.run_id
+    at = wait_for_run(at)
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("Diverged: the training loss averaged") for e in errors), errors  # the status
+    assert any(e.startswith("Diverged: the training loss reached") for e in errors), errors  # the diagnosis
+    fix = at.button(key=f"fix-{first}-diverged")
+    assert fix.label == "Try lr 1"
+    assert any("Inside the network" in x.label for x in at.expander)
+    fix.click().run()
+    assert at.session_state.run_id != first and at.select_slider(key="lr").value == 1.0
+    twin = jobs.manager().store.get(at.session_state.run_id)
+    assert twin.config.lr == 1.0 and twin.config.model == "fc256 relu fc256 relu fc256 relu"
+    at = wait_for_run(at)
+    assert not at.exception
