@@ -4,6 +4,8 @@ import streamlit as st
 
 from playground import insight, jobs
 from playground.errors import PlaygroundError
+from playground.ui import errors_view as ev
+from playground.ui import network_view as nv
 from playground.ui import results_view as rv
 
 st.title("Results")
@@ -24,16 +26,28 @@ except PlaygroundError as e:
     st.stop()
 st.caption(rv.accuracy_line(run, p))
 
-tabs = st.tabs(["Confusion matrix", "Gallery", "Compare two runs", "What it learned", "Your own image", "Export"])
+# "Why it errs" groups the four views that explain mistakes (top losses, most confused, projector,
+# saliency) behind one switch: ten tabs would not fit one row, and only the view on screen computes.
+tabs = st.tabs(
+    ["Confusion matrix", "Gallery", "Why it errs", "Inside the network", "Compare two runs", "What it learned", "Your own image", "Export"]
+)
 with tabs[0]:
     rv.confusion_tab(run, p)
 with tabs[1]:
     rv.gallery_tab(run, p)
 with tabs[2]:
-    rv.compare_tab(run, p, runs)
+    ev.why_tab(run, p)
 with tabs[3]:
-    rv.learned_tab(run, p)
+    nv.diagnosis_panel(run, offer_fixes=False)
+    nv.inside_the_network(run)
 with tabs[4]:
-    rv.upload_tab(run, p)
+    rv.compare_tab(run, p, runs)
 with tabs[5]:
+    rv.learned_tab(run, p)
+with tabs[6]:
+    upload = rv.upload_tab(run, p)
+    if upload is not None:
+        st.markdown("**Why it thinks so**")
+        ev.saliency_panel(run, p, upload.image, None, "upload", "your image")
+with tabs[7]:
     rv.export_tab(run, p)

@@ -238,7 +238,8 @@ def test_a_diverged_run_is_diagnosed_and_its_fix_trains_the_twin(tiny_home):
     assert any(e.startswith("Diverged: the training loss reached") for e in errors), errors  # the diagnosis
     fix = at.button(key=f"fix-{first}-diverged")
     assert fix.label == "Try lr 1"
-    assert any("Inside the network" in x.label for x in at.expander)
+    inside = next(x for x in at.expander if x.label.startswith("Inside the network"))
+    assert len(inside.get("vega_lite_chart")) >= 4  # gradient norm, update ratio, dead units, the heatmap
     fix.click().run()
     assert at.session_state.run_id != first and at.select_slider(key="lr").value == 1.0
     twin = jobs.manager().store.get(at.session_state.run_id)

@@ -27,8 +27,9 @@ def _train_twin(run: Run, fix: dict) -> None:
     st.session_state.run_id, st.session_state.cached_run = job.run_id, job.run_id if job.cached else None
 
 
-def diagnosis_panel(run: Run) -> None:
-    """The run's findings in plain words, the serious ones first, each with its one-click twin."""
+def diagnosis_panel(run: Run, offer_fixes: bool = True) -> None:
+    """The run's findings in plain words, the serious ones first, each with its one-click twin (on
+    the Train page, where the twin's curves are drawn: offer_fixes)."""
     findings = diagnosis.of_run(jobs.manager().store, run)
     if not findings:
         if run.status == "completed":
@@ -40,12 +41,16 @@ def diagnosis_panel(run: Run) -> None:
         text, button = st.columns([4, 1.3], vertical_alignment="center")
         with text:
             show(f.message[0].upper() + f.message[1:], icon=":material/troubleshoot:")
-        if f.fix and button.button(
-            f"Try {f.fix_label}",
-            key=f"fix-{run.id}-{f.code}",
-            on_click=_train_twin,
-            args=(run, f.fix),
-            help="Train the twin run with this one change (the form takes it too)",
+        if (
+            offer_fixes
+            and f.fix
+            and button.button(
+                f"Try {f.fix_label}",
+                key=f"fix-{run.id}-{f.code}",
+                on_click=_train_twin,
+                args=(run, f.fix),
+                help="Train the twin run with this one change (the form takes it too)",
+            )
         ):
             st.rerun()  # the whole page: the form shows the change, the panel the twin run
     if "twin_error" in st.session_state:

@@ -1,5 +1,6 @@
 """The Results page's tabs for one finished run: confusion matrix and per-class accuracy, the
-gallery, two runs compared image by image, what the first layer learned, your own image, export."""
+gallery, two runs compared image by image, what the first layer learned, your own image, export.
+The "Why it errs" tab (top losses, most confused, projector, saliency) is errors_view.py."""
 
 from __future__ import annotations
 
@@ -153,11 +154,12 @@ def _t(a: np.ndarray):
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
-def upload_tab(run: Run, p: insight.Predictions) -> None:
+def upload_tab(run: Run, p: insight.Predictions) -> insight.Upload | None:
+    """The uploaded image classified; it is returned for the saliency maps drawn under it."""
     meta = datasets.info(run.config.dataset)
     if meta.is_toy:
         st.info("Toy sets take points, not images.")
-        return
+        return None
     C, H, W = meta.input_shape
     file = st.file_uploader("A PNG or JPEG image (at most 5 MB)", type=["png", "jpg", "jpeg"], key="upload")
     invert = st.radio(
@@ -171,12 +173,12 @@ def upload_tab(run: Run, p: insight.Predictions) -> None:
         st.caption(
             f"It is cropped to its centred square and resized to {H}x{W} ({'grey' if C == 1 else 'colour'}), as the training images."
         )
-        return
+        return None
     try:
         up = insight.prepare_upload(file.getvalue(), meta.input_shape, None if invert == "auto" else invert == "yes")
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
-        return
+        return None
     probs = insight.classify(insight.load_model(run), p.splits, up.image)
     c = st.columns([1, 2])
     c[0].image(
@@ -186,6 +188,7 @@ def upload_tab(run: Run, p: insight.Predictions) -> None:
     )
     c[1].altair_chart(charts.probabilities(meta.classes, probs), width="stretch")
     st.success(f"Predicted: **{meta.classes[int(probs.argmax())]}** ({probs.max():.0%}).", icon=":material/psychology:")
+    return up
 
 
 def _chart_bytes(chart: alt.Chart, fmt: str) -> bytes:
