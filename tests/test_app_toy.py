@@ -62,3 +62,17 @@ def test_toy_page_explains_bad_settings(home):
     at.slider(key="toy_points").set_value(40).run()
     at.select_slider(key="toy_batch").set_value(256).run()
     assert "larger than the 28 training points" in at.error[0].value
+
+
+def test_a_linear_model_on_xor_is_diagnosed_not_learning(home):
+    """No hidden layer cannot separate xor: the finished run's panel says so, in the diagnosis."""
+    at = app("app_pages/toy.py")
+    at.selectbox(key="toy_set").set_value("xor").run()
+    at.slider(key="toy_depth").set_value(0).run()
+    at.slider(key="toy_epochs").set_value(10).run()
+    at.button(key="toy_train").click().run()
+    wait_for_job(jobs.manager().job(at.session_state.toy_run), 120, "10 epochs of a linear model on xor")
+    at.run()
+    assert not at.exception
+    findings = [e.value for e in at.error]
+    assert any(f.startswith("Not learning: test accuracy") and "near chance (50%)" in f for f in findings), findings

@@ -11,6 +11,7 @@ from playground import datasets, jobs
 from playground.boundary import Grid
 from playground.runs import Run
 from playground.ui import charts
+from playground.ui.network_view import diagnosis_panel
 
 POLL_SECONDS = 1.0
 
@@ -51,6 +52,8 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, from_store: bool
                 st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
         else:
             left.altair_chart(charts.toy_points(ds), width="stretch")
+        if not now.active:
+            diagnosis_panel(now, offer_fixes=False)
         if run.active and not now.active:
             st.rerun()  # ended: one full redraw, then no more polling
 
