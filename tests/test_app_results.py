@@ -110,7 +110,8 @@ def test_why_it_errs_top_losses_and_most_confused(tiny_home):
 def test_why_it_errs_projector_and_saliency(tiny_home):
     trained(epochs=1)
     at = _why(app("app_pages/results.py"), "Projector")
-    spec = json.loads(at.get("vega_lite_chart")[-1].proto.spec)
+    why = next(t for t in at.tabs if t.label == "Why it errs")
+    spec = json.loads(why.get("vega_lite_chart")[-1].proto.spec)
     assert [c["title"] for c in spec["hconcat"]] == ["Raw pixels (no training)", "Penultimate layer (after training)"]
     assert spec["params"][0]["views"] == ["pixels", "features"]  # a click picks the image in both plots
     assert any("The same 100 test images twice" in c.value and "PCA keeps" in c.value for c in at.caption)
