@@ -120,8 +120,8 @@ def predict_then_check(a: Anatomy) -> None:
         boxes = [(f"#{r.index} {r.layer} → {format_shape(r.output_shape)}", str(r.index), "your count") for r in a.parametrised]
         boxes.append(("Total trainable parameters", "total", "your total"))
         for row in range(0, len(boxes), 3):
-            for col, (label, index, placeholder) in zip(st.columns(3, vertical_alignment="bottom"), boxes[row : row + 3]):
-                col.text_input(label, key=f"guess-{key}-{index}", placeholder=placeholder)
+            for col, (label, index, hint) in zip(st.columns(3, vertical_alignment="bottom"), boxes[row : row + 3]):
+                col.text_input(label, key=f"guess-{key}-{index}", placeholder=hint)
         checked = st.form_submit_button("Check", type="primary", icon=":material/fact_check:")
     if checked:
         st.session_state["quiz_checked"] = key
