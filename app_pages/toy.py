@@ -55,10 +55,7 @@ try:
         epochs=epochs,
         batch_size=batch,
         optimizer=optimizer,
-        toy_points=params.points,
-        toy_noise=params.noise,
-        toy_train_share=params.train_share,
-        toy_seed=params.seed,
+        **params.config_fields(),
     )
     ds = datasets.load(kind, toy_params=params)
 except PlaygroundError as e:

@@ -22,14 +22,13 @@ class ToyParams:
     train_share: float = 0.7  # the rest is the test set
     seed: int = 0  # fixes the points and the split
 
+    def config_fields(self) -> dict:
+        """These parameters as TrainConfig's toy_* fields (TrainConfig.toy_params is the way back)."""
+        return {"toy_points": self.points, "toy_noise": self.noise, "toy_train_share": self.train_share, "toy_seed": self.seed}
+
     def validate(self) -> None:
         """PlaygroundError naming the first setting out of its range (the ranges: playground.settings)."""
-        for name, value in (
-            ("toy_points", self.points),
-            ("toy_noise", self.noise),
-            ("toy_train_share", self.train_share),
-            ("toy_seed", self.seed),
-        ):
+        for name, value in self.config_fields().items():
             settings.check(name, value)
 
 

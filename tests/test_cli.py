@@ -55,24 +55,8 @@ def test_params_json(subprocess_env):
 
 
 def test_conv_json_matches_the_hand_computation(subprocess_env):
-    r = cli(
-        subprocess_env,
-        "conv",
-        "--image",
-        "2 1 2; 3 9 1",
-        "--kernel",
-        "-1 0 1; -2 0 2; -1 0 1",
-        "--padding",
-        "1",
-        "--mode",
-        "convolution",
-        "--json",
-    )
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    assert out["output"] == [[-11, 2, 11], [-19, 4, 19]] and out["torch_agrees"] is True
-    corr = json.loads(
-        cli(
+    def conv(mode: str):
+        return cli(
             subprocess_env,
             "conv",
             "--image",
@@ -82,10 +66,15 @@ def test_conv_json_matches_the_hand_computation(subprocess_env):
             "--padding",
             "1",
             "--mode",
-            "correlation",
+            mode,
             "--json",
-        ).stdout
-    )
+        )
+
+    r = conv("convolution")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["output"] == [[-11, 2, 11], [-19, 4, 19]] and out["torch_agrees"] is True
+    corr = json.loads(conv("correlation").stdout)
     assert corr["output"] == [[11, -2, -11], [19, -4, -19]]
     assert (
         "out[1][1] = 2*1 + 1*0 + 2*(-1)"
