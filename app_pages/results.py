@@ -38,8 +38,7 @@ with tabs[1]:
 with tabs[2]:
     ev.why_tab(run, p)
 with tabs[3]:
-    nv.diagnosis_panel(run, offer_fixes=False)
-    nv.inside_the_network(run)
+    nv.network_tab(run)
 with tabs[4]:
     rv.compare_tab(run, p, runs)
 with tabs[5]:

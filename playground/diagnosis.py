@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from playground import specs
 from playground.families import family_of
 
+DIVERGED, NOT_LEARNING = "diverged", "not learning"  # what failure() answers
 BLOWUP = 3  # a training loss above 3 x max(ln(classes), the first loss) has blown up (finite or not)
 NOT_LEARNING_ACCURACY = 1.5  # x chance (1 / classes)
 VANISHING_RATIO = 1e-4  # first layer's gradient norm / last layer's, at the start of training
@@ -49,9 +50,9 @@ def failure(status: str, epochs: list[dict], num_classes: int) -> str | None:
     'not learning' when the last test accuracy is below 1.5 / classes (near chance), else None."""
     final = epochs[-1] if epochs else {}
     if status == "diverged" or blown_up(final.get("train_loss"), num_classes):
-        return "diverged"
+        return DIVERGED
     if final.get("test_accuracy") is not None and final["test_accuracy"] < NOT_LEARNING_ACCURACY / num_classes:
-        return "not learning"
+        return NOT_LEARNING
     return None
 
 
@@ -111,14 +112,14 @@ def _lr_fix(config, factor: float) -> tuple[dict | None, str]:
 def _curve_findings(ev: Evidence) -> list[Finding]:
     why, chance = failure(ev.status, ev.epochs, ev.num_classes), math.log(ev.num_classes)
     final = ev.epochs[-1] if ev.epochs else {}
-    if why == "diverged":
+    if why == DIVERGED:
         loss = final.get("train_loss")
         seen = f"the training loss reached {loss:,.4g}" if loss is not None and math.isfinite(loss) else "the loss became infinite or NaN"
         fix, label = _lr_fix(ev.config, 0.1)
         return [
             Finding("diverged", f"diverged: {seen}, far above ln({ev.num_classes}) = {chance:.2f}; lower the learning rate", fix, label)
         ]
-    if why == "not learning":
+    if why == NOT_LEARNING:
         fix, label = _lr_fix(ev.config, 10 if ev.config is not None and ev.config.lr <= 0.01 else 0.1)
         return [
             Finding(
@@ -239,8 +240,9 @@ def _odd_start(ev: Evidence) -> Finding | None:
     )
 
 
-def of_run(store, run) -> list[Finding]:
-    """The findings of a stored run (store: a RunStore, run: its Run)."""
+def of_run(store, run, layers: list[dict] | None = None) -> list[Finding]:
+    """The findings of a stored run (store: a RunStore, run: its Run; layers: its layer_stats rows,
+    if the caller has read them already)."""
     from playground import datasets
 
     evidence = Evidence(
@@ -249,7 +251,7 @@ def of_run(store, run) -> list[Finding]:
         store.epochs(run.id),
         store.first_loss(run.id),
         datasets.info(run.config.dataset).num_classes,
-        store.layer_stats(run.id),
+        store.layer_stats(run.id) if layers is None else layers,
         run.config.loss,
     )
     return diagnose(evidence)

@@ -292,9 +292,6 @@ def target_epoch(accuracies: list[float], target: float = 0.9) -> int | None:
     return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
 
 
-DIVERGED, NOT_LEARNING = "diverged", "not learning"  # what diagnosis.failure answers
-
-
 def convergence(
     status: str, epochs: list[dict], num_classes: int, threshold: float = 0.005, patience: int = 2
 ) -> tuple[int | None, str | None]:
