@@ -246,3 +246,35 @@ def test_a_diverged_run_is_diagnosed_and_its_fix_trains_the_twin(tiny_home):
     assert twin.config.lr == 1.0 and twin.config.model == "fc256 relu fc256 relu fc256 relu"
     at = wait_for_run(at)
     assert not at.exception
+
+
+def test_a_run_queued_behind_a_running_finder_says_so(tiny_home, monkeypatch):
+    """The finder holds the trainer (held here after its first step): a run submitted now is queued
+    behind it, and its panel says so instead of "Starting"."""
+    import threading
+
+    from playground import lr_find
+
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")  # the hold below lives in this process
+    gate, original = threading.Event(), lr_find._range_test
+
+    def held(run, start_lr, end_lr, steps, should_stop, on_step):
+        def step(*a):
+            on_step(*a)
+            gate.wait(60)
+
+        return original(run, start_lr, end_lr, steps, should_stop, step)
+
+    monkeypatch.setattr(lr_find, "_range_test", held)
+    manager = jobs.manager()
+    finder = manager.find_lr(TrainConfig(model="fc32 relu", batch_size=16))
+    try:
+        wait_until(lambda: finder.status == "running", 60, lambda: f"the finder to start; it is {finder.status}")
+        at = app()
+        next(b for b in at.button if b.label == "Train").click().run()
+        assert any(i.value.startswith("Queued: it starts when the learning-rate finder ahead of it finishes") for i in at.info)
+    finally:
+        gate.set()
+    wait_for_job(finder, 60, "the finder, released")
+    at = wait_for_run(at)
+    assert not at.exception

@@ -42,6 +42,9 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
             if st.button(f"Show run {first.run_id}, training now", icon=":material/visibility:", key=f"show-{first.run_id}-from-{run.id}"):
                 st.session_state.run_id, st.session_state.cached_run = first.run_id, None
                 st.rerun()  # the whole page: its panel is another run's
+        elif _finder_training(jobs.manager()):
+            st.info("Queued: it starts when the learning-rate finder ahead of it finishes (seconds). Stop takes it off the queue.",
+                    icon=":material/hourglass_top:")  # fmt: skip
         else:  # nothing ahead of it but, in a fresh app, the worker's start-up
             st.info("Starting: preparing the data and the model.", icon=":material/hourglass_top:")
     elif run.status == "running":
@@ -168,13 +171,18 @@ def run_panel(run_id: int) -> None:
     panel()
 
 
+def _finder_training(manager: jobs.JobManager) -> bool:
+    """A learning-rate finder holds the trainer now (a run queued behind it waits a few seconds)."""
+    return any(f.status == "running" for f in manager.active_finders())
+
+
 def _cadence(manager: jobs.JobManager, run: Run | None) -> float | None:
     """Seconds between polls of a run's panel: fast until its first curve point, unless it waits
     behind other runs; None once it ended."""
     if run is None or not run.active:
         return None
     if run.status == "queued":
-        ahead = any(j.run_id < run.id for j in manager.active())
+        ahead = any(j.run_id < run.id for j in manager.active()) or _finder_training(manager)
         return POLL_SECONDS if ahead else FIRST_POLL_SECONDS
     return FIRST_POLL_SECONDS if manager.store.first_loss(run.id) is None else POLL_SECONDS
 
