@@ -263,3 +263,14 @@ def test_lr_find_bad_values_are_one_line_and_exit_2(tiny_home, monkeypatch, caps
     err = capsys.readouterr().err
     assert code == 2 and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_the_explanation_says_what_the_curve_shows_and_warns_at_tiny_batches():
+    from playground.events import LrFindEvent
+    from playground.ui.lr_find_view import explain
+
+    r = LrFindEvent([1e-3, 1e-2, 1e-1], [2.3, 2.0, 9.0], [2.3, 2.1, 2.2], 0.01, None, None, 1e-3, 1e-1, 3)
+    text = explain(r, batch_size=64)
+    assert "Its moving average stayed below 4 times its lowest value up to 0.1" in text and "did not blow up" not in text
+    assert "mostly noise" not in text
+    assert "**With batch size 1 each step's loss is mostly noise**" in explain(r, batch_size=1)

@@ -56,7 +56,7 @@ def lr_finder(config: TrainConfig | None) -> None:
         with left:
             _live(manager, job)
     elif job.status == "completed" and job.result is not None:
-        _result(job.result, left, right)
+        _result(job.result, left, right, job.config.batch_size)
     elif job.status == "stopped":
         left.warning(f"The learning-rate finder was stopped: {job.message}.", icon=":material/stop_circle:")
     else:
@@ -91,17 +91,20 @@ def _live(manager: jobs.JobManager, job: FinderJob) -> None:
     panel()
 
 
-def _result(r: LrFindEvent, left, right) -> None:
+def _result(r: LrFindEvent, left, right, batch_size: int) -> None:
     if not r.lrs:
         left.warning(f"The finder recorded no step: {r.stopped_early}.", icon=":material/warning:")
         return
     left.altair_chart(chart(r), width="stretch")
-    right.markdown(explain(r))
+    right.markdown(explain(r, batch_size))
     with right:
         _use_buttons(r)
 
 
-def explain(r: LrFindEvent) -> str:
+NOISY_BATCH = 8  # below this, one batch's loss says too little for the curve to mean much
+
+
+def explain(r: LrFindEvent, batch_size: int = NOISY_BATCH) -> str:
     """The chart in plain words: where the loss falls fastest, the valley, where it blew up."""
     if r.suggested_lr is None and r.valley_lr is None:
         text = "The smoothed loss did not fall anywhere in the range: try a wider range, or check the model and the data."
@@ -114,7 +117,15 @@ def explain(r: LrFindEvent) -> str:
     if r.stopped_early:
         text += f" It blows up past **{r.lrs[-1]:.2g}**, where the finder stopped ({r.stopped_early})."
     else:
-        text += f" It did not blow up up to {r.lrs[-1]:.2g}."
+        text += (
+            f" Its moving average stayed below 4 times its lowest value up to {r.lrs[-1]:.2g}"
+            " (single batches, the faint line, may spike before that)."
+        )
+    if batch_size < NOISY_BATCH:
+        text += (
+            f" **With batch size {batch_size} each step's loss is mostly noise**, and so are these suggestions:"
+            " run the finder at batch size 32 or more, then use its lr (scaled down for small batches)."
+        )
     return text + (
         f" {len(r.lrs)} steps from lr {r.start_lr:g} in {r.seconds:.1f} s; the faint line is each batch's loss, the bold one "
         "its moving average (fastai's smoothing), the shaded band the range explored."
