@@ -120,15 +120,12 @@ def _curve_findings(ev: Evidence) -> list[Finding]:
             Finding("diverged", f"diverged: {seen}, far above ln({ev.num_classes}) = {chance:.2f}; lower the learning rate", fix, label)
         ]
     if why == NOT_LEARNING:
+        message = f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / ev.num_classes:.0%})"
+        if _is_linear(ev.config):
+            message += "; likely cause: no hidden layer, so the model can only draw straight boundaries between the classes"
+            return [Finding("not_learning", message, {"model": "fc16 tanh"}, "a hidden layer")]
         fix, label = _lr_fix(ev.config, 10 if ev.config is not None and ev.config.lr <= 0.01 else 0.1)
-        return [
-            Finding(
-                "not_learning",
-                f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / ev.num_classes:.0%})",
-                fix,
-                label,
-            )
-        ]
+        return [Finding("not_learning", message, fix, label)]
     stretch = overfitting(ev.epochs)
     if stretch is None:
         return []
@@ -139,6 +136,12 @@ def _curve_findings(ev: Evidence) -> list[Finding]:
         "while the training loss kept falling"
     )
     return [Finding("overfitting", message, fix, label)]
+
+
+def _is_linear(config) -> bool:
+    """A stack of layers with no activation: however deep, one linear map."""
+    layers = None if config is None else family_of(config.model).layers(config.model)
+    return layers is not None and not any(layer.kind in specs.ACTIVATIONS for layer in layers)
 
 
 def _regularise(config) -> tuple[dict | None, str]:
