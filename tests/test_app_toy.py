@@ -75,4 +75,6 @@ def test_a_linear_model_on_xor_is_diagnosed_not_learning(home):
     at.run()
     assert not at.exception
     findings = [e.value for e in at.error]
-    assert any(f.startswith("Not learning: test accuracy") and "near chance (50%)" in f and "no hidden layer" in f for f in findings), findings
+    assert any(f.startswith("Not learning: test accuracy") and "near chance (50%)" in f and "no hidden layer" in f for f in findings), (
+        findings
+    )
