@@ -1,52 +1,52 @@
-"""Toy 2D page: an MLP learns circles, moons, XOR, spirals or two gaussians, and its decision
-regions are redrawn while it trains; classical SVM baselines on the same split."""
+"""Toy 2D page: what TensorFlow Playground does, with PyTorch. A small network learns two classes of
+points in the plane from the input features chosen; its decision regions, every unit's own map and
+the weights are redrawn while it trains; classical SVM baselines on the same split."""
 
 import streamlit as st
 
-from playground import boundary, datasets, jobs, settings, specs, toy
+from playground import boundary, datasets, features, jobs, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
-from playground.ui import charts, toy_view
-from playground.ui.data import TOY_DEFAULTS, toy_params
-from playground.ui.state import set_defaults
+from playground.toy import ToyParams
+from playground.ui import charts, state, toy_view
+from playground.ui.toy_controls import DATA, control, feature_control, hidden
 
 st.title("Toy 2D")
 st.caption("What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane.")
+if task := state.current("toy_task"):
+    st.info(task, icon=":material/school:")
 
-set_defaults(
-    toy_set="circles",
-    toy_depth=1,
-    toy_width=8,
-    toy_activation="tanh",
-    toy_lr=0.03,
-    toy_epochs=100,
-    toy_batch=16,
-    toy_optimizer="adam",
-    **TOY_DEFAULTS,
-)
-data_col, model_col = st.columns(2, gap="large")
+
+def regenerate() -> None:
+    """New points: the next data seed (TensorFlow Playground's Regenerate)."""
+    state.choose("toy_seed", (int(state.current("toy_seed")) + 1) % 10_001)
+
+
+data_col, net_col, train_col = st.columns(3, gap="large")
 with data_col:
     st.subheader("Data")
-    kind = st.selectbox("Toy set", toy.TOY_SETS, key="toy_set", format_func=lambda k: datasets.info(k).description.split(";")[0])
+    kind = control(st, "toy_set")
     c = st.columns(2)
-    ui = {n: (settings.ALL[n].ui_low, settings.ALL[n].ui_high) for n in ("toy_points", "toy_noise", "toy_train_share", "toy_seed")}
-    c[0].slider("Points", *ui["toy_points"], step=20, key="toy_points", help=settings.ALL["toy_points"].help)
-    c[1].slider("Noise", *map(float, ui["toy_noise"]), step=0.02, key="toy_noise", help=settings.ALL["toy_noise"].help)
-    c[0].slider("Training share", *ui["toy_train_share"], step=0.05, key="toy_train_share", help=settings.ALL["toy_train_share"].help)
-    c[1].number_input("Data seed", *ui["toy_seed"], key="toy_seed", help=settings.ALL["toy_seed"].help)
-with model_col:
+    points, noise, share = (control(col, n) for col, n in zip((c[0], c[1], c[0]), DATA[:3]))
+    seed = control(c[1], "toy_seed")
+    if "toyseed" not in hidden():
+        st.button("Regenerate", icon=":material/refresh:", key="toy_regenerate", on_click=regenerate, help="New points: the next data seed")
+with net_col:
     st.subheader("Network")
+    chosen_features = feature_control(st)
     c = st.columns(2)
-    depth = c[0].slider("Hidden layers", 0, 5, key="toy_depth")
-    width = c[1].slider("Units per layer", 1, 64, key="toy_width")
-    activation = c[0].selectbox("Activation", (*specs.ACTIVATIONS, "none"), key="toy_activation")
-    lr = c[1].select_slider("Learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0], key="toy_lr")
-    epochs = c[0].slider("Epochs", 5, 500, step=5, key="toy_epochs")
-    batch = c[1].select_slider("Batch size", [1, 4, 8, 16, 32, 64, 128, 256], key="toy_batch")
-    optimizer = c[0].selectbox("Optimizer", ("adam", "sgd"), key="toy_optimizer", format_func=str.upper)
+    depth, width = control(c[0], "toy_depth"), control(c[1], "toy_width")
+    activation = control(c[0], "toy_activation")
+with train_col:
+    st.subheader("Training")
+    c = st.columns(2)
+    lr, epochs = control(c[0], "toy_lr"), control(c[1], "toy_epochs")
+    batch, optimizer = control(c[0], "toy_batch"), control(c[1], "toy_optimizer")
+    reg = control(c[0], "toy_reg")
+    reg_rate = control(c[1], "toy_reg_rate", disabled=reg == "none")
 
 spec = specs.mlp_spec(depth, width, activation)
-params = toy_params()
+params = ToyParams(points, noise, share, seed)
 try:
     config = TrainConfig(
         dataset=kind,
@@ -55,34 +55,42 @@ try:
         epochs=epochs,
         batch_size=batch,
         optimizer=optimizer,
+        reg=reg,
+        reg_rate=reg_rate,
+        toy_features=chosen_features,
         **params.config_fields(),
     )
     ds = datasets.load(kind, toy_params=params)
 except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
-st.code(f"{spec or '(no hidden layer: logistic regression)'}   ->   Linear(-> 2)", language=None)
+inputs = ", ".join(features.labels(chosen_features))
+st.code(f"inputs ({inputs})  ->  {spec or '(no hidden layer: logistic regression)'}  ->  Linear(-> 2)", language=None)
 g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 
 manager = jobs.manager()
-if st.button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
+c = st.columns([1, 1, 1, 3], vertical_alignment="center")
+if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
     job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
     st.session_state.toy_run = job.run_id
     st.session_state.toy_trained_here = None if job.cached else job.run_id
+view = toy_view.View(show_test=control(c[1], "toy_show_test"), discrete=control(c[2], "toy_discrete"))
 shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.session_state else None
 if shown is None or shown.config.key != config.key:  # the settings changed since: the stored run of these, if any
     shown = manager.store.find_reusable(config)
-toy_view.run_regions(shown, ds, g, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
+toy_view.run_regions(shown, ds, g, view, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
 
 st.subheader("Compare with a classical baseline")
 if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
     cols = st.columns(2)
     for col, b in zip(cols, boundary.svm_baselines(ds, g)):
         col.altair_chart(
-            charts.decision_regions(ds, g.xs, g.ys, b.probability, f"{b.name}: test accuracy {b.test_accuracy:.0%}", height=260),
+            charts.decision_regions(
+                ds, g.xs, g.ys, b.probability, f"{b.name}: test accuracy {b.test_accuracy:.0%}", 260, view.show_test, view.discrete
+            ),
             width="stretch",
         )
         col.caption(f"{b.name}: train accuracy {b.train_accuracy:.1%}, test accuracy {b.test_accuracy:.1%}.")
     st.caption(
-        "A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. The RBF kernel bends the boundary, as a hidden layer with a non-linear activation does."
+        "A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. The RBF kernel bends the boundary, as a hidden layer with a non-linear activation does. The baselines see the points themselves, not the features chosen above."
     )

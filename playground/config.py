@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
 
-from playground import datasets, families, settings
+from playground import datasets, families, features, settings
 from playground.augment import parse_augment
 from playground.errors import PlaygroundError
 from playground.models import check_memory, check_size
@@ -33,6 +33,8 @@ class TrainConfig:
     momentum: float = _default("momentum")  # SGD and RMSprop
     nesterov: bool = _default("nesterov")  # SGD with momentum only
     weight_decay: float = _default("weight_decay")  # L2 penalty (decoupled for AdamW)
+    reg: str = _default("reg")  # none | l1 | l2: a penalty on the weights added to the loss
+    reg_rate: float = _default("reg_rate")  # its rate (ignored with reg none)
     scheduler: str = _default("scheduler")  # lr schedule stepped after every epoch: one of SCHEDULERS
     step_size: int = _default("step_size")  # step schedule: multiply the lr by gamma every step_size epochs
     gamma: float = _default("gamma")  # step and exponential schedules: the factor
@@ -50,6 +52,7 @@ class TrainConfig:
     toy_noise: float = _default("toy_noise")  # toy 2D sets: Gaussian noise on every point
     toy_train_share: float = _default("toy_train_share")  # toy 2D sets: the rest is the test set
     toy_seed: int = _default("toy_seed")  # toy 2D sets: fixes the points and the split
+    toy_features: str = _default("toy_features")  # toy 2D sets: the network's inputs (playground.features)
     device: str = _default("device")  # auto picks cuda, then mps, then cpu; not part of the cache key
 
     def __post_init__(self):
@@ -57,6 +60,8 @@ class TrainConfig:
         object.__setattr__(self, "model", families.resolve(self.model))
         meta = datasets.info(self.dataset)
         object.__setattr__(self, "augment", parse_augment(self.augment, meta.input_shape))
+        if meta.is_toy:
+            object.__setattr__(self, "toy_features", features.canonical(self.toy_features))
         self.validate()
 
     def validate(self) -> None:
@@ -83,6 +88,12 @@ class TrainConfig:
         return ToyParams(self.toy_points, self.toy_noise, self.toy_train_share, self.toy_seed)
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """What the model takes: the dataset's image shape, or (number of features,) for toy sets."""
+        meta = datasets.info(self.dataset)
+        return (len(features.parse(self.toy_features)),) if meta.is_toy else meta.input_shape
+
+    @property
     def sizes(self) -> SplitSizes:
         """The run's split sizes, from the dataset's metadata (no data loaded)."""
         meta = datasets.info(self.dataset)
@@ -97,9 +108,9 @@ class TrainConfig:
         """Raise PlaygroundError if the spec does not fit this dataset's images, or the model or a
         batch's activations would not fit in memory (metadata only, nothing allocated)."""
         meta = datasets.info(self.dataset)
-        preview = families.preview_model(self.model, meta.input_shape, meta.num_classes)
+        preview = families.preview_model(self.model, self.input_shape, meta.num_classes)
         check_size(preview)
-        check_memory(preview, meta.input_shape, self.batch_size)
+        check_memory(preview, self.input_shape, self.batch_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,7 +122,11 @@ class TrainConfig:
 
     @property
     def key(self) -> str:
-        """Cache key: every field but the device (the same experiment on another device is the same run)."""
-        d = self.to_dict()
-        d.pop("device")
+        """Cache key: the fields away from their defaults, but not the device (the same experiment on
+        another device is the same run) nor a setting that changes nothing (a rate without its
+        regularisation). Defaults left out: a setting added later keeps every stored run's key."""
+        d = {k: v for k, v in self.to_dict().items() if v != _default(k)}
+        d.pop("device", None)
+        if self.reg == "none":
+            d.pop("reg_rate", None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

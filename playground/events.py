@@ -58,8 +58,11 @@ class EpochEvent:
     lr: float | None = None  # the learning rate used during this epoch
     val_loss: float | None = None  # on the held-out validation split, if any
     val_accuracy: float | None = None
+    penalty: float | None = None  # the regularisation term at the epoch's end (config.reg not none)
     # class probabilities of the model as it is now, for stored inputs [N, ...] (decision boundaries)
     predict: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)  # tensor [N, ...] -> probabilities [N, classes]
+    # toy 2D runs: the trained model as it is now (for its units' maps, playground.unitmaps); stays in the worker
+    network: Callable[[], Any] | None = field(default=None, repr=False, compare=False)  # () -> (nn.Sequential, lift: points -> inputs)
 
 
 @dataclass

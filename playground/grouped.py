@@ -48,6 +48,8 @@ def groupable(configs: list[TrainConfig]) -> str | None:
         return "only plain SGD (momentum and weight decay allowed) without a schedule is grouped"
     if c.augment or c.early_stopping:
         return "augmentation and early stopping are trained one run after another"
+    if c.reg != "none":
+        return "regularised runs are trained one run after another"
     kinds = layer_kinds(c.model)
     if kinds is None:
         return "only layer-spec models are grouped"
@@ -68,7 +70,7 @@ class _Group:
         self.models = []
         for c in configs:  # the same initial weights as the twin trained alone
             torch.manual_seed(c.seed)
-            self.models.append(build_model(c.model, meta.input_shape, meta.num_classes).to(self.device))
+            self.models.append(build_model(c.model, c0.input_shape, meta.num_classes).to(self.device))
         self.params, self.buffers = stack_module_state(self.models)
         self.names = list(self.params)
         self.n_params = sum(p[0].numel() for p in self.params.values())
@@ -145,12 +147,16 @@ class _Group:
                 p.copy_(self.params[name][m].T if name in self.transposed else self.params[name][m])
         return self.models[m]
 
+    def network(self, m: int) -> Callable[[], tuple[nn.Module, Callable]]:
+        """Member m's model as it is now and its input transform, when called (EpochEvent.network)."""
+        return lambda: (self.model(m), self.splits.prep_points)
+
     def predictor(self, m: int) -> Callable[[torch.Tensor], torch.Tensor]:
-        """Member m's class probabilities for stored inputs, as train's EpochEvent.predict gives them."""
+        """Member m's class probabilities at toy points, as train's EpochEvent.predict gives them."""
 
         @torch.no_grad()
-        def predict(x: torch.Tensor) -> torch.Tensor:
-            return self.logits(x.to(self.device))[m].softmax(dim=1).cpu()
+        def predict(points: torch.Tensor) -> torch.Tensor:  # toy points [N, 2]
+            return self.logits(self.splits.lift(points.to(self.device)))[m].softmax(dim=1).cpu()
 
         return predict
 
@@ -272,8 +278,9 @@ def _epoch_events(g: _Group, epoch: int, tally: loop.Tally, clock: loop.Clock, l
         if not g.alive[m]:
             continue
         e = EpochEvent(
-            epoch, train_loss[m], train_acc[m], test_loss[m], test_acc[m], seconds, g.configs[m].lr, val_loss[m], val_acc[m], g.predictor(m)
-        )
+            epoch, train_loss[m], train_acc[m], test_loss[m], test_acc[m], seconds, g.configs[m].lr, val_loss[m], val_acc[m],
+            predict=g.predictor(m), network=g.network(m),
+        )  # fmt: skip
         last[m] = loop.metrics(e)
         yield m, e
         end = loop.diverged_after_epoch(e, g.first_loss[m], g.num_classes, g.configs[m].lr, last[m] | extra)

@@ -56,7 +56,7 @@ def load_model(run: Run) -> nn.Module:
             f"run {run.id} has no stored weights (it was trained before weights were kept, failed, or diverged): train it again"
         )
     meta = datasets.info(run.config.dataset)
-    model = build_model(run.config.model, meta.input_shape, meta.num_classes, load_weights=False)
+    model = build_model(run.config.model, run.config.input_shape, meta.num_classes, load_weights=False)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state)

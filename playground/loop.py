@@ -13,12 +13,12 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from playground import datasets, diagnosis
+from playground import datasets, diagnosis, features
 from playground.augment import Normalizer, unit
 from playground.config import TrainConfig
 from playground.events import EndEvent, EpochEvent, StartEvent
@@ -50,10 +50,17 @@ class Splits:
     x_test: torch.Tensor
     y_test: torch.Tensor
     normalize: Normalizer
+    lift: Callable[[torch.Tensor], torch.Tensor] = field(
+        default_factory=nn.Identity
+    )  # toy sets: points [N, 2] -> their features (playground.features)
 
     def prep(self, x: torch.Tensor) -> torch.Tensor:
         """Stored inputs -> what the model sees at evaluation (no augmentation)."""
         return self.normalize(unit(x))
+
+    def prep_points(self, points: torch.Tensor) -> torch.Tensor:
+        """Toy sets: points of the plane [N, 2] (a grid) -> what the model sees."""
+        return self.prep(self.lift(points))
 
     @property
     def sizes(self) -> SplitSizes:
@@ -77,7 +84,8 @@ def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device)
     sizes = split_sizes(len(ds.x_train), config.train_limit, config.val_split)
     sizes.check_batch(config.batch_size, "points" if ds.info.is_toy else "images")
     n_test = config.test_limit or len(ds.x_test)
-    x_all, y_all = ds.x_train[: sizes.pool], ds.y_train[: sizes.pool]
+    lift = features.Lift(config.toy_features) if ds.info.is_toy else nn.Identity()
+    x_all, y_all = lift(ds.x_train[: sizes.pool]), ds.y_train[: sizes.pool]
     train_idx, val_idx = split_validation(sizes.pool, config.val_split, config.val_seed)
     x_train = x_all[train_idx].to(device)
     return Splits(
@@ -85,9 +93,10 @@ def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device)
         y_all[train_idx].to(device),
         x_all[val_idx].to(device),
         y_all[val_idx].to(device),
-        ds.x_test[:n_test].to(device),
+        lift(ds.x_test[:n_test]).to(device),
         ds.y_test[:n_test].to(device),
         Normalizer.fit(config.normalize, x_train),
+        lift,
     )
 
 

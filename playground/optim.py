@@ -36,6 +36,22 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config):
     return None
 
 
+def regularized(params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The weights a penalty applies to: those of linear and conv layers (2 or more dimensions), as in
+    TensorFlow Playground; biases and batch-norm scales are left alone."""
+    return [p for p in params if p.ndim >= 2]
+
+
+def penalty(kind: str, rate: float, weights: list[torch.Tensor]) -> torch.Tensor | None:
+    """rate x sum |w| (l1) or rate x sum w²/2 (l2) over weights; None for none. Its gradient is
+    rate x sign(w) or rate x w: L1 pulls every weight toward 0 by the same amount, L2 in proportion."""
+    if kind == "none" or not weights:
+        return None
+    if kind == "l1":
+        return rate * sum(w.abs().sum() for w in weights)
+    return rate / 2 * sum(w.square().sum() for w in weights)
+
+
 class Loss(nn.Module):
     """logits [N, classes], labels [N] -> mean loss (reduction='sum' for evaluation)."""
 

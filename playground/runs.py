@@ -7,6 +7,7 @@ one; WAL lets readers draw curves while a worker writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     lr REAL,
     val_loss REAL,
     val_accuracy REAL,
+    penalty REAL,                   -- the regularisation term (rate x sum |w| or w²/2) at the epoch's end
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS layer_stats (
@@ -80,6 +82,11 @@ CREATE TABLE IF NOT EXISTS snapshots (
     probability BLOB NOT NULL,      -- float32 [R*R]: P(class 1) on the toy page's grid (boundary.grid)
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS networks (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,         -- the latest snapshot epoch: only the latest is kept
+    maps BLOB NOT NULL              -- unitmaps.NetworkMaps.to_bytes(): every unit's map and the weights
+);
 CREATE TABLE IF NOT EXISTS sweeps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,
@@ -184,9 +191,21 @@ class RunStore:
 
     def add_epoch(self, run_id: int, e: EpochEvent) -> None:
         self._write(
-            "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds, e.lr, e.val_loss, e.val_accuracy),
+            "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy, penalty) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                e.epoch,
+                e.train_loss,
+                e.train_accuracy,
+                e.test_loss,
+                e.test_accuracy,
+                e.seconds,
+                e.lr,
+                e.val_loss,
+                e.val_accuracy,
+                e.penalty,
+            ),
         )
 
     def add_snapshot(self, run_id: int, epoch: int, probability) -> None:
@@ -195,6 +214,10 @@ class RunStore:
 
         blob = np.asarray(probability, dtype=np.float32).tobytes()
         self._write("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", (run_id, epoch, blob))
+
+    def set_network(self, run_id: int, epoch: int, maps) -> None:
+        """A toy run's units' maps and weights after an epoch (unitmaps.NetworkMaps), replacing the last."""
+        self._write("INSERT OR REPLACE INTO networks VALUES (?, ?, ?)", (run_id, epoch, maps.to_bytes()))
 
     def finish(self, run_id: int, status: str, message: str, final: dict) -> None:
         self._write(
@@ -274,8 +297,15 @@ class RunStore:
         rows = self._read("SELECT epoch, probability FROM snapshots WHERE run_id=? ORDER BY epoch", (run_id,))
         return [(r["epoch"], np.frombuffer(r["probability"], dtype=np.float32)) for r in rows]
 
+    def network(self, run_id: int):
+        """(epoch, unitmaps.NetworkMaps) of a toy run's latest snapshot, or None."""
+        from playground.unitmaps import NetworkMaps
+
+        rows = self._read("SELECT epoch, maps FROM networks WHERE run_id=?", (run_id,))
+        return (rows[0]["epoch"], NetworkMaps.from_bytes(rows[0]["maps"])) if rows else None
+
     def epochs(self, run_id: int) -> list[dict]:
-        sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy FROM epochs WHERE run_id=? ORDER BY epoch"
+        sql = "SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, lr, val_loss, val_accuracy, penalty FROM epochs WHERE run_id=? ORDER BY epoch"
         return [dict(r) for r in self._read(sql, (run_id,))]
 
 
@@ -303,12 +333,21 @@ def _layer_row(run_id: int, s) -> tuple:
     return (run_id, s.step, s.layer, s.name, s.weight_norm, s.grad_norm, s.update_ratio, s.act_mean, s.act_std, s.dead, s.saturated, hist)
 
 
+KEY_VERSION = 1  # PRAGMA user_version of a store whose keys TrainConfig.key wrote as it is now
+
+
 def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns a store made by an older version lacks."""
+    """Add the columns a store made by an older version lacks, and recompute its cache keys once
+    (version 0 keys hashed every field; adding a setting would have orphaned every stored run)."""
     have = {r[1] for r in db.execute("PRAGMA table_info(epochs)")}
-    for column in ("lr", "val_loss", "val_accuracy"):
+    for column in ("lr", "val_loss", "val_accuracy", "penalty"):
         if column not in have:
             db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
+    if db.execute("PRAGMA user_version").fetchone()[0] < KEY_VERSION:
+        for row in db.execute("SELECT id, config FROM runs").fetchall():
+            with contextlib.suppress(PlaygroundError, TypeError, ValueError):  # a config no longer valid keeps its key
+                db.execute("UPDATE runs SET key=? WHERE id=?", (TrainConfig.from_dict(json.loads(row[1])).key, row[0]))
+        db.execute(f"PRAGMA user_version={KEY_VERSION}")
 
 
 def _sweep(row: sqlite3.Row) -> dict:

@@ -9,15 +9,17 @@ validation split, a batch no larger than the training split) live in config.Trai
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from playground import families
+from playground import families, features, specs
 from playground.errors import PlaygroundError
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "exponential", "cosine")
 LOSSES = ("cross-entropy", "mse")
+REGULARIZERS = ("none", "l1", "l2")
+REG_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # TensorFlow Playground's
 NORMALIZATIONS = ("scale", "standardize", "none")
 AUGMENTATIONS = ("flip", "crop", "resized-crop", "rotate", "color")  # per image, training batches only
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -26,6 +28,7 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 BATCH_SIZES = (1, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
 TRAIN_SUBSETS = (0, 200, 1_000, 5_000, 20_000)  # 0 = all training images
 MAX_SEED = 2**31 - 1
+TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")  # the toy 2D sets (playground.toy makes them)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,12 @@ SETTINGS: dict[str, Setting] = {
            share="nesterov", widget="checkbox", section="optimizer"),
         _S("weight_decay", float, 0.0, "L2 penalty on the weights (decoupled in AdamW), e.g. 5e-4", label="Weight decay",
            low=0, high=1, share="wd", step=1e-4, fmt="%g", section="optimizer"),
+        _S("reg", str, "none", "a penalty on the weights added to the loss: l1 = rate x sum |w|, l2 = rate x sum w²/2 (biases not included)",
+           label="Regularisation", choices=REGULARIZERS, share="reg", widget="select", section="optimizer",
+           choice_text={"none": "none", "l1": "L1: rate x sum |w| (drives weights to 0)", "l2": "L2: rate x sum w²/2 (shrinks weights)"}),
+        _S("reg_rate", float, 0.001, "the regularisation rate (used with --reg l1 or l2)", label="Regularisation rate",
+           low=0, high=100, share="regrate", widget="select_slider", notches=REG_RATES, section="optimizer",
+           note="Used only when a regularisation is chosen."),
         _S("scheduler", str, "none", "lr schedule, stepped after every epoch", label="Learning-rate schedule", choices=SCHEDULERS,
            share="sched", widget="select", section="optimizer",
            choice_text={"none": "constant", "step": "step: x gamma every few epochs", "exponential": "exponential: x gamma every epoch", "cosine": "cosine annealing to 0"}),
@@ -160,6 +169,9 @@ SETTINGS: dict[str, Setting] = {
            low=0.1, high=0.9, share="toyshare", widget="none", section="toy", toy_only=True, ui_low=0.3, ui_high=0.9),
         _S("toy_seed", int, 0, "toy 2D sets: fixes the points and the split", low=0, high=MAX_SEED, share="toyseed",
            widget="none", section="toy", toy_only=True, ui_low=0, ui_high=10_000),
+        _S("toy_features", str, features.DEFAULT, "toy 2D sets: the network's inputs, any of "
+           + ", ".join(features.FEATURES) + " (x1sq = x1², x1x2 = x1·x2, sinx1 = sin(5·x1))", share="features", flag="--features",
+           widget="none", section="toy", toy_only=True, rule=features.RULE),
         _S("device", str, "auto", "auto picks cuda, then mps, then cpu (not part of a run's identity)", label="Device",
            choices=DEVICES, share="device", widget="select"),
     )
@@ -177,7 +189,43 @@ SWEEP: dict[str, Setting] = {
            share="seeds", step=1, section="sweep"),
     )
 }
-ALL: dict[str, Setting] = {**SETTINGS, **SWEEP}
+
+
+def _twin(base: str, name: str, share: str, **changes) -> Setting:
+    """A Toy 2D page widget for base's TrainConfig field: base's type, help and rule, its own key in the link."""
+    return replace(SETTINGS[base], name=name, share=share, key="", flag=None, section="toy page", **changes)
+
+
+# The Toy 2D page's own widgets, shared in its link as TensorFlow Playground shares its state. The page
+# builds a TrainConfig from them (its lr is not the Train page's lr). toy_hide and toy_task make a
+# teacher's link: the controls it names are not drawn, and the text is shown above the page.
+TOY_CONTROLS = ("toy", "features", "points", "noise", "toyshare", "toyseed", "layers", "units", "act", "tlr", "tepochs", "tbatch",
+                "topt", "treg", "tregrate", "showtest", "discrete")
+TOY_PAGE: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        _S("toy_set", str, "circles", "the toy 2D set", label="Toy set", choices=TOY_SETS, share="toy", widget="select", section="toy page"),
+        _S("toy_depth", int, 1, "hidden layers of the toy network", label="Hidden layers", low=0, high=6, share="layers", section="toy page"),
+        _S("toy_width", int, 8, "units in each hidden layer", label="Units per layer", low=1, high=64, share="units", section="toy page"),
+        _S("toy_activation", str, "tanh", "the hidden layers' activation", label="Activation", choices=(*specs.ACTIVATIONS, "none"),
+           share="act", widget="select", section="toy page"),
+        _twin("lr", "toy_lr", "tlr", default=0.03, notches=(0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)),
+        _twin("epochs", "toy_epochs", "tepochs", default=100, high=500),
+        _twin("batch_size", "toy_batch", "tbatch", default=16, high=256, notches=(1, 4, 8, 16, 32, 64, 128, 256)),
+        _twin("optimizer", "toy_optimizer", "topt", default="adam", choices=("adam", "sgd")),
+        _twin("reg", "toy_reg", "treg"),
+        _twin("reg_rate", "toy_reg_rate", "tregrate"),
+        _S("toy_show_test", bool, True, "draw the test points on the maps", label="Show test points", share="showtest",
+           widget="checkbox", section="toy page"),
+        _S("toy_discrete", bool, False, "draw the predicted class (hard regions) instead of P(class 1)", label="Discretise output",
+           share="discrete", widget="checkbox", section="toy page"),
+        _S("toy_hide", str, "", "a teacher's link: the Toy 2D controls not drawn (their link keys, comma separated)", share="hide",
+           widget="none", section="toy page", rule="a comma list of " + ", ".join(TOY_CONTROLS)),
+        _S("toy_task", str, "", "a teacher's link: an instruction shown above the Toy 2D page", share="task", widget="none",
+           section="toy page", rule="a short text (at most 500 characters)"),
+    )
+}
+ALL: dict[str, Setting] = {**SETTINGS, **SWEEP, **TOY_PAGE}
 # fmt: on
 
 

@@ -12,7 +12,7 @@ from playground import settings
 from playground.errors import PlaygroundError
 from playground.sizes import toy_train_count
 
-TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")
+TOY_SETS = settings.TOY_SETS
 
 
 @dataclass(frozen=True)

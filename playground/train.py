@@ -20,7 +20,7 @@ from playground.devices import resolve_device
 from playground.events import EpochEvent, Event, StepEvent, has_grad_stats
 from playground.families import build_model, preview_model
 from playground.models import eval_batch_size
-from playground.optim import Loss, make_optimizer, make_scheduler
+from playground.optim import Loss, make_optimizer, make_scheduler, penalty, regularized
 
 # Convolutions on the CPU run about 1.4x faster on channels-last tensors (measured by the benchmark,
 # which switches this off to compare).
@@ -51,16 +51,17 @@ class Training:
         self.config, self.device = config, resolve_device(config.device)
         self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
         config.check_model()  # shapes and size, before any weight is allocated
-        self.eval_batch = eval_batch_size(preview_model(config.model, meta.input_shape, meta.num_classes), meta.input_shape)
+        self.eval_batch = eval_batch_size(preview_model(config.model, config.input_shape, meta.num_classes), config.input_shape)
         self.augment = Augmenter(config.augment, torch.Generator(device=self.device).manual_seed(config.seed + 1))
         torch.manual_seed(config.seed)  # initial weights (and dropout masks)
         self.order = torch.Generator().manual_seed(config.seed)  # batch order, independent of the model
-        self.model = build_model(config.model, meta.input_shape, meta.num_classes).to(self.device)
+        self.model = build_model(config.model, config.input_shape, meta.num_classes).to(self.device)
         self.channels_last = CHANNELS_LAST and self.device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in self.model.modules())
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.n_params = sum(p.numel() for p in self.params)
+        self.weights = regularized(self.params)  # what config.reg penalises
         self.optimizer = make_optimizer(self.params, config)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.loss_fn = Loss(config.loss, meta.num_classes, config.label_smoothing)
@@ -82,17 +83,26 @@ class Training:
         logits = self.model(xb)
         loss = self.loss_fn(logits, yb)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        reg = self.penalty()
+        (loss if reg is None else loss + reg).backward()
         return loss, logits, yb
+
+    def penalty(self) -> torch.Tensor | None:
+        """The regularisation term of the loss (None without one); the loss the step reports leaves it out."""
+        return penalty(self.config.reg, self.config.reg_rate, self.weights)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
         return evaluate(self.model, x, y, self.prep, self.loss_fn, self.eval_batch)
 
     @torch.no_grad()
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """Class probabilities of the model as it is now, for stored inputs x (on the CPU)."""
+    def predict(self, points: torch.Tensor) -> torch.Tensor:
+        """Class probabilities of the model as it is now at toy points [N, 2] (a grid), on the CPU."""
         self.model.eval()
-        return self.model(self.prep(x.to(self.device))).softmax(dim=1).cpu()
+        return self.model(self.splits.prep_points(points.to(self.device))).softmax(dim=1).cpu()
+
+    def network(self) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
+        """The model as it is now and what turns toy points into its inputs (EpochEvent.network)."""
+        return self.model, self.splits.prep_points
 
 
 def evaluate(
@@ -174,6 +184,9 @@ def _epoch_event(run: Training, epoch: int, tally: loop.Tally, clock: loop.Clock
     test_loss, test_accuracy = run.evaluate(sp.x_test, sp.y_test)
     val_loss, val_accuracy = run.evaluate(sp.x_val, sp.y_val) if len(sp.x_val) else (None, None)
     train_loss, train_accuracy = (v.item() for v in tally.means())
+    with torch.no_grad():
+        reg = run.penalty()
     return EpochEvent(
-        epoch, train_loss, train_accuracy, test_loss, test_accuracy, clock.seconds(), lr_now, val_loss, val_accuracy, run.predict
-    )
+        epoch, train_loss, train_accuracy, test_loss, test_accuracy, clock.seconds(), lr_now, val_loss, val_accuracy,
+        None if reg is None else reg.item(), run.predict, run.network,
+    )  # fmt: skip

@@ -47,8 +47,8 @@ class Task:
 
 def portable(event: Event) -> Event:
     """The event without what must not cross processes (the model, the prediction closure)."""
-    if isinstance(event, EpochEvent) and event.predict is not None:
-        return dataclasses.replace(event, predict=None)
+    if isinstance(event, EpochEvent) and (event.predict is not None or event.network is not None):
+        return dataclasses.replace(event, predict=None, network=None)
     if isinstance(event, EndEvent) and event.model is not None:
         return dataclasses.replace(event, model=None)
     return event
@@ -193,23 +193,30 @@ class _Sink:
 
 class _Snapshots:
     """Toy 2D runs: the decision regions after the first epoch, every few epochs and the last, stored
-    with the run so that the Toy 2D page draws them live and again later."""
+    with the run so that the Toy 2D page draws them live and again later; with them, the latest map of
+    every unit and the weights (playground.unitmaps) for the drawing of the network."""
 
     def __init__(self, config: TrainConfig):
         from playground import datasets
 
-        self.config, self.grid = config, None
+        self.config, self.grid, self.coarse = config, None, None
         self.is_toy = datasets.info(config.dataset).is_toy
 
     def record(self, store, run_id: int, event: EpochEvent) -> None:
-        from playground import boundary, datasets
+        from playground import boundary, datasets, features, unitmaps
 
         if not self.is_toy or event.predict is None or not boundary.is_snapshot_epoch(event.epoch, self.config.epochs):
             return
-        if self.grid is None:  # the same grid the Toy 2D page draws on (the data are cached here)
-            self.grid = boundary.grid(datasets.load(self.config.dataset, toy_params=self.config.toy_params), boundary.RESOLUTION)
+        if self.grid is None:  # the same grids the Toy 2D page draws on (the data are cached here)
+            ds = datasets.load(self.config.dataset, toy_params=self.config.toy_params)
+            self.grid, self.coarse = boundary.grid(ds, boundary.RESOLUTION), boundary.grid(ds, unitmaps.RESOLUTION)
         probability = event.predict(self.grid.points)[:, 1].numpy()
         store.add_snapshot(run_id, event.epoch, probability)
+        if event.network is not None:
+            model, prep_points = event.network()
+            if unitmaps.drawable(model):
+                inputs = prep_points(self.coarse.points.to(next(model.parameters()).device))
+                store.set_network(run_id, event.epoch, unitmaps.of_model(model.eval(), inputs, features.labels(self.config.toy_features)))
 
 
 def serve() -> None:

@@ -71,8 +71,13 @@ def test_toy_link_refuses_a_spec_the_toy_page_cannot_build():
     run = type("R", (), {"id": 5, "config": TrainConfig(**{**TOY, "model": "fc8 relu fc4 relu"})})()
     values, why = toy_page_settings(run)
     assert not values and "differ in width" in why
-    run.config = TrainConfig(**{**TOY, "lr": 0.05})
-    assert "learning rate 0.05" in toy_page_settings(run)[1]
+    run.config = TrainConfig(**{**TOY, "lr": 0.05, "reg": "l1", "reg_rate": 0.02, "toy_features": "x1sq,x2sq"})
+    assert (
+        toy_page_settings(run)[0] | {"toy_lr": 0.05, "toy_reg": "l1", "toy_reg_rate": 0.02, "toy_features": "x1sq,x2sq"}
+        == (toy_page_settings(run)[0])
+    )  # a value between the slider's notches, a regularisation and the features open as they are
+    run.config = TrainConfig(**{**TOY, "epochs": 600})
+    assert "epochs 600 (the page takes a whole number from 1 to 500)" in toy_page_settings(run)[1]
     run.config = TrainConfig(**{**TOY, "model": ""})  # no hidden layer: logistic regression
     assert toy_page_settings(run)[0]["toy_depth"] == 0
 

@@ -13,7 +13,7 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     assert not at.exception and at.title[0].value == "Toy 2D"
     assert len(at.get("vega_lite_chart")) == 1  # the points, before training
     at.selectbox(key="toy_set").set_value("xor").run()
-    at.slider(key="toy_epochs").set_value(60).run()
+    at.number_input(key="toy_epochs").set_value(60).run()
     at.button(key="toy_train").click().run()
     assert not at.exception
     run_id = at.session_state.toy_run
@@ -23,17 +23,18 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     at.run()
     assert at.success and f"Run {run_id}: trained 60 epoch(s)" in at.success[0].value
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # after the first epoch, the latest, the loss per epoch
+    assert len(charts) == 4  # after the first epoch, the latest, the network, the loss per epoch
+    assert "image" in str(charts[2].proto) and "Hidden layer 1" in str(charts[2].proto)  # every unit's map, drawn
     assert "After epoch 60" in str(charts[1].proto.spec)
     store = jobs.manager().store
     assert store.get(run_id).config.dataset == "xor" and store.snapshots(run_id)[-1][0] == 60  # stored with its regions
     at.toggle(key="toy_baselines").set_value(True).run()
     captions = " ".join(c.value for c in at.caption)
     assert "linear SVM: train accuracy" in captions and "RBF-kernel SVM: train accuracy" in captions
-    assert len(at.get("vega_lite_chart")) == 5
+    assert len(at.get("vega_lite_chart")) == 6
     fresh = app("app_pages/toy.py")  # another session, with Streamlit's caches emptied: only the run store knows the run
     fresh.selectbox(key="toy_set").set_value("xor").run()
-    fresh.slider(key="toy_epochs").set_value(60).run()
+    fresh.number_input(key="toy_epochs").set_value(60).run()
     assert "After epoch 60" in str(fresh.get("vega_lite_chart")[1].proto.spec)  # another session: the stored run, no training
     assert "From the run store, nothing trained now" in fresh.success[0].value and f"as run {run_id}" in fresh.success[0].value
     fresh.button(key="toy_train").click().run()
@@ -43,7 +44,7 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
 
 def test_toy_run_can_be_stopped(home):
     at = app("app_pages/toy.py")
-    at.slider(key="toy_epochs").set_value(500).run()
+    at.number_input(key="toy_epochs").set_value(500).run()
     at.select_slider(key="toy_batch").set_value(1).run()
     at.button(key="toy_train").click().run()
     run_id = at.session_state.toy_run
@@ -68,8 +69,8 @@ def test_a_linear_model_on_xor_is_diagnosed_not_learning(home):
     """No hidden layer cannot separate xor: the finished run's panel says so, in the diagnosis."""
     at = app("app_pages/toy.py")
     at.selectbox(key="toy_set").set_value("xor").run()
-    at.slider(key="toy_depth").set_value(0).run()
-    at.slider(key="toy_epochs").set_value(10).run()
+    at.number_input(key="toy_depth").set_value(0).run()
+    at.number_input(key="toy_epochs").set_value(10).run()
     at.button(key="toy_train").click().run()
     wait_for_job(jobs.manager().job(at.session_state.toy_run), 120, "10 epochs of a linear model on xor")
     at.run()

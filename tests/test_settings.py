@@ -28,6 +28,8 @@ EXAMPLES = dict(
     momentum=0.9,
     nesterov=True,
     weight_decay=0.0005,
+    reg="l2",
+    reg_rate=0.01,
     scheduler="step",
     step_size=3,
     gamma=0.25,
@@ -45,9 +47,14 @@ EXAMPLES = dict(
     toy_noise=0.2,
     toy_train_share=0.6,
     toy_seed=5,
+    toy_features="x1,x1sq,sinx2",
     device="cpu",
 )
 SWEEP_EXAMPLES = dict(sweep_param="batch_size", sweep_values="16,64", sweep_seeds=2)
+TOY_EXAMPLES = dict(
+    toy_set="spiral", toy_depth=3, toy_width=5, toy_activation="relu", toy_lr=0.3, toy_epochs=250, toy_batch=8, toy_optimizer="sgd",
+    toy_reg="l1", toy_reg_rate=0.003, toy_show_test=False, toy_discrete=True, toy_hide="features,tlr", toy_task="Find the smallest lr that learns",
+)  # fmt: skip
 # Values each setting refuses on its own (dataset, model and augment have their own parsers: see below).
 BAD = dict(
     lr=[0, -0.1, 101, float("nan")],
@@ -57,6 +64,8 @@ BAD = dict(
     momentum=[-0.1, 1],
     nesterov=[1],
     weight_decay=[-1, 2],
+    reg=["ridge"],
+    reg_rate=[-1, 101],
     scheduler=["linear"],
     step_size=[0, 1001],
     gamma=[0, 1.5],
@@ -127,7 +136,7 @@ def test_learning_rate_notches_are_regular_and_span_1e_5_to_100():
 @pytest.mark.parametrize("name", list(settings.ALL))
 def test_every_setting_round_trips_through_the_share_link(name):
     s = settings.ALL[name]
-    value = {**EXAMPLES, **SWEEP_EXAMPLES}[name]
+    value = {**EXAMPLES, **SWEEP_EXAMPLES, **TOY_EXAMPLES}[name]
     query = urlencode({s.share: settings.format(name, value)})  # value -> query string -> value
     assert settings.parse(name, parse_qs(query, keep_blank_values=True)[s.share][0]) == value
 
@@ -171,6 +180,8 @@ def test_the_other_settings_have_their_own_checks():
         ({"augment": "blur"}, "choose from"),
         ({"nesterov": True}, "nesterov = True is not allowed"),
         ({"early_stopping": 3}, "with a validation split above 0"),
+        ({"dataset": "circles", "toy_features": "x1,x3"}, "unknown input feature 'x3': choose from x1, x2, x1sq"),
+        ({"dataset": "circles", "toy_features": " , "}, "toy_features is empty"),
     ]:
         with pytest.raises(PlaygroundError, match=message):
             TrainConfig(**changes)

@@ -8,13 +8,15 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-SPLIT_COLORS = alt.Scale(domain=["train", "validation", "test"], range=["#1f77b4", "#2ca02c", "#ff7f0e"])
+PENALTY = "regularisation term"  # the loss chart's line of rate x sum |w| (or w²/2), runs with config.reg
+
+SPLIT_COLORS = alt.Scale(domain=["train", "validation", "test", PENALTY], range=["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd"])
 SPLIT_KEYS = {"train": "train", "validation": "val", "test": "test"}
 
 
 def _split_scale(df: pd.DataFrame) -> alt.Scale:
     """Train, validation and test colours, for the splits the data has."""
-    present = [s for s in SPLIT_KEYS if s in set(df["split"])] or ["train", "test"]
+    present = [s for s in SPLIT_COLORS.domain if s in set(df["split"])] or ["train", "test"]
     colours = dict(zip(SPLIT_COLORS.domain, SPLIT_COLORS.range))
     return alt.Scale(domain=present, range=[colours[s] for s in present])
 
@@ -27,6 +29,8 @@ def _long(epochs: list[dict], metric: str) -> pd.DataFrame:
         for split, key in SPLIT_KEYS.items()
         if e.get(f"{key}_{metric}") is not None
     ]
+    if metric == "loss":  # the regularisation term, on the loss's scale: what the optimizer also minimises
+        rows += [{"epoch": e["epoch"], "split": PENALTY, metric: e["penalty"]} for e in epochs if e.get("penalty") is not None]
     return pd.DataFrame(rows, columns=["epoch", "split", metric])
 
 
@@ -186,17 +190,17 @@ def class_counts(classes: tuple[str, ...], train: list[int], test: list[int]) ->
 CLASS_COLORS = alt.Scale(domain=["class 0", "class 1"], range=["#f28e2b", "#4e79a7"])
 
 
-def _points_frame(ds) -> pd.DataFrame:
+def _points_frame(ds, show_test: bool = True) -> pd.DataFrame:
     rows = []
-    for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
+    for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test))[: 2 if show_test else 1]:
         rows += [{"x": float(a), "y": float(b), "class": f"class {int(c)}", "split": split} for (a, b), c in zip(x.tolist(), y.tolist())]
     return pd.DataFrame(rows, columns=["x", "y", "class", "split"])
 
 
-def toy_points(ds, title: str = "Training and test points") -> alt.Chart:
-    """Train points filled, test points hollow, one colour per class."""
+def toy_points(ds, title: str = "Training and test points", show_test: bool = True) -> alt.Chart:
+    """Train points as circles, test points as triangles, one colour per class."""
     return (
-        alt.Chart(_points_frame(ds))
+        alt.Chart(_points_frame(ds, show_test))
         .mark_point(size=36, filled=True)
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(zero=False)),
@@ -209,8 +213,13 @@ def toy_points(ds, title: str = "Training and test points") -> alt.Chart:
     )
 
 
-def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> alt.LayerChart:
-    """P(class 1) over the plane as a heatmap (orange = class 0, blue = class 1), the points on top."""
+def decision_regions(
+    ds, xs, ys, probability, title: str, height: int = 300, show_test: bool = True, discrete: bool = False
+) -> alt.LayerChart:
+    """P(class 1) over the plane as a heatmap (orange = class 0, blue = class 1), the points on top.
+    discrete: the predicted class only (hard regions, P rounded to 0 or 1)."""
+    if discrete:
+        probability = (np.asarray(probability) > 0.5).astype(float)
     dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     gx, gy = [float(v) for v in xs], [float(v) for v in ys]
     cells = pd.DataFrame(
@@ -235,7 +244,7 @@ def decision_regions(ds, xs, ys, probability, title: str, height: int = 300) -> 
         )
     )
     points = (
-        alt.Chart(_points_frame(ds))
+        alt.Chart(_points_frame(ds, show_test))
         .mark_point(size=22, filled=True, stroke="black", strokeWidth=0.4)
         .encode(
             x="x:Q",

@@ -15,7 +15,9 @@ def _load(name: str, folder: str) -> datasets.Dataset:  # keyed by folder too: a
     return datasets.load(name)
 
 
-TOY_DEFAULTS = {s.name: s.default for s in settings.SETTINGS.values() if s.section == "toy"}  # declared in playground.settings
+TOY_DEFAULTS = {
+    name: settings.ALL[name].default for name in ToyParams().config_fields()
+}  # the toy data settings, declared in playground.settings
 
 
 def toy_params() -> ToyParams:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from playground import datasets
+from playground import datasets, features, settings
 from playground.runs import Run
 from playground.ui.data import TOY_DEFAULTS
 
@@ -97,7 +97,8 @@ def dataset_label(r: Run) -> str:
         return meta.title
     c = r.config
     share = "" if c.toy_train_share == TOY_DEFAULTS["toy_train_share"] else f" · train share {c.toy_train_share:g}"
-    return f"{meta.title} · {c.toy_points:,} points · noise {c.toy_noise:g} · data seed {c.toy_seed}{share}"
+    inputs = "" if c.toy_features == settings.ALL["toy_features"].default else f" · inputs {', '.join(features.labels(c.toy_features))}"
+    return f"{meta.title} · {c.toy_points:,} points · noise {c.toy_noise:g} · data seed {c.toy_seed}{share}{inputs}"
 
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:

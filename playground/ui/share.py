@@ -10,11 +10,11 @@ from typing import Any
 
 import streamlit as st
 
-from playground import datasets, families, settings, sweeps
+from playground import datasets, families, features, settings, sweeps
 from playground.augment import parse_augment
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
-from playground.ui import state
+from playground.ui import state, toy_controls
 
 BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}
 
@@ -41,6 +41,12 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
         )
     elif s.name == "sweep_values":
         sweeps.parse_values(values.get("sweep_param", "lr"), value)
+    elif s.name == "toy_features":
+        value = features.canonical(value)
+    elif s.name == "toy_hide":
+        value = toy_controls.check_hide(value)
+    elif s.name == "toy_task":
+        value = toy_controls.check_task(value)
     if s.ui_low is not None and not s.ui_low <= value <= s.ui_high:
         raise PlaygroundError(f"{s.name} = {value!r} is not allowed here: the Toy 2D page takes {s.ui_low:g} to {s.ui_high:g}")
     return value

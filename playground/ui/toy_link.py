@@ -1,7 +1,7 @@
 """Open a stored toy 2D run on the Toy 2D page: its widgets set from the run's config.
 
-The Toy page builds its run from its own widgets (toy_set, toy_depth, toy_width, ...) and the four
-declared toy data settings, and shows the run in st.session_state.toy_run when the widgets' config
+The Toy page builds its run from its own declared settings (settings.TOY_PAGE: toy_set, toy_depth,
+toy_width, ...), the toy data settings and the input features, and shows the run in st.session_state.toy_run when the widgets' config
 is that run's. So a run opens there only if the page's widgets can express it: an MLP of equal fc
 layers with one activation (specs.mlp_spec), values the page's sliders offer, and no other setting
 changed from its default; otherwise toy_page_settings says why not.
@@ -16,13 +16,9 @@ from playground.config import TrainConfig
 from playground.runs import Run
 
 TOY_PAGE = "app_pages/toy.py"
-# What the Toy page's widgets offer (app_pages/toy.py)
-LRS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-BATCHES = (1, 4, 8, 16, 32, 64, 128, 256)
-OPTIMIZERS = ("adam", "sgd")
-MAX_DEPTH, MAX_WIDTH = 5, 64
-DATA_SETTINGS = ("toy_points", "toy_noise", "toy_train_share", "toy_seed")
-PAGE_DEFAULTS = {"toy_width": 8, "toy_activation": "tanh"}  # the Toy page's, for a run with no hidden layer
+DATA_SETTINGS = ("toy_points", "toy_noise", "toy_train_share", "toy_seed", "toy_features")
+PAGE = settings.TOY_PAGE  # the Toy page's widgets, declared with their ranges
+PAGE_DEFAULTS = {"toy_width": PAGE["toy_width"].default, "toy_activation": PAGE["toy_activation"].default}  # for a run with no hidden layer
 
 
 def _mlp(spec: str) -> tuple[int, int, str] | str:
@@ -45,7 +41,7 @@ def _mlp(spec: str) -> tuple[int, int, str] | str:
 
 
 def toy_page_settings(run: Run) -> tuple[dict, str]:
-    """(widget key -> value for the Toy page, "") or ({}, why the Toy page cannot show this run)."""
+    """(setting name -> value for the Toy page, "") or ({}, why the Toy page cannot show this run)."""
     c = run.config
     mlp = _mlp(c.model or "")
     if isinstance(mlp, str):
@@ -54,45 +50,28 @@ def toy_page_settings(run: Run) -> tuple[dict, str]:
             f"the Toy 2D page builds hidden fc layers of one width with one activation; run {run.id}'s model '{c.model}' does not fit: {mlp}",
         )
     depth, width, act = mlp
-    problems = []
-    if depth > MAX_DEPTH or not 1 <= width <= MAX_WIDTH:
-        problems.append(f"at most {MAX_DEPTH} hidden layers of 1 to {MAX_WIDTH} units")
-    if c.lr not in LRS:
-        problems.append(f"learning rate {c.lr:g} (the page offers {', '.join(f'{v:g}' for v in LRS)})")
-    if c.batch_size not in BATCHES:
-        problems.append(f"batch size {c.batch_size}")
-    if not (5 <= c.epochs <= 500 and c.epochs % 5 == 0):
-        problems.append(f"{c.epochs} epochs (the page offers 5 to 500 in steps of 5)")
-    if c.optimizer not in OPTIMIZERS:
-        problems.append(f"optimizer {c.optimizer}")
-    for name in DATA_SETTINGS:
+    values = {
+        "toy_set": c.dataset, "toy_depth": depth, "toy_width": width, "toy_activation": act, "toy_lr": c.lr, "toy_epochs": c.epochs,
+        "toy_batch": c.batch_size, "toy_optimizer": c.optimizer, "toy_reg": c.reg, "toy_reg_rate": c.reg_rate,
+    }  # fmt: skip
+    problems = [
+        f"{PAGE[n].label.lower()} {settings.show(n, v)} (the page takes {PAGE[n].allowed})"
+        for n, v in values.items()
+        if settings.problem(n, v)
+    ]
+    for name in DATA_SETTINGS[:4]:
         s = settings.ALL[name]
         if not s.ui_low <= getattr(c, name) <= s.ui_high:
             problems.append(f"{name.replace('_', ' ')} {getattr(c, name):g} (the page offers {s.ui_low:g} to {s.ui_high:g})")
     page = TrainConfig(
-        dataset=c.dataset,
-        model=specs.mlp_spec(depth, width, act),
-        lr=c.lr,
-        epochs=c.epochs,
-        batch_size=c.batch_size,
-        optimizer=c.optimizer,
-        **{n: getattr(c, n) for n in DATA_SETTINGS},
-    )
+        dataset=c.dataset, model=specs.mlp_spec(depth, width, act), lr=c.lr, epochs=c.epochs, batch_size=c.batch_size,
+        optimizer=c.optimizer, reg=c.reg, reg_rate=c.reg_rate, **{n: getattr(c, n) for n in DATA_SETTINGS},
+    )  # fmt: skip
     if not problems and page.key != c.key:
         problems.append("settings the Toy page does not have (e.g. a seed, momentum, a scheduler or a validation split)")
     if problems:
         return {}, f"the Toy 2D page cannot set run {run.id}'s " + "; ".join(problems)
-    return {
-        "toy_set": c.dataset,
-        "toy_depth": depth,
-        "toy_width": width,
-        "toy_activation": act,
-        "toy_lr": c.lr,
-        "toy_epochs": c.epochs,
-        "toy_batch": c.batch_size,
-        "toy_optimizer": c.optimizer,
-        **{n: getattr(c, n) for n in DATA_SETTINGS},
-    }, ""
+    return values | {n: getattr(c, n) for n in DATA_SETTINGS}, ""
 
 
 def open_on_toy_page(run: Run) -> str:
@@ -102,12 +81,9 @@ def open_on_toy_page(run: Run) -> str:
     values, why = toy_page_settings(run)
     if not values:
         return why
-    kept = st.session_state.setdefault("kept", {})
-    for key, value in values.items():
-        if key in DATA_SETTINGS:
-            choose(key, value)  # declared settings: their dict and their widget key
-        else:
-            st.session_state[key] = kept[key] = value  # the Toy page's own widgets: kept across the page switch
+    for name, value in values.items():
+        choose(name, value)  # declared settings: their dict and their widget key
+    st.session_state.pop("toy_features_pills", None)  # the feature toggles start again from the run's features
     st.session_state.toy_run = run.id
     st.switch_page(TOY_PAGE)
     return ""

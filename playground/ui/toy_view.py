@@ -1,27 +1,35 @@
-"""A toy 2D run's decision regions from the run store: after the first epoch and the latest stored,
-redrawn while the run trains, with its status, a Stop button and the loss per epoch."""
+"""A toy 2D run from the run store: its decision regions after the first epoch and the latest stored,
+the network drawn as TensorFlow Playground draws it (every unit's map, the weights), and the loss
+per epoch, redrawn while the run trains, with its status and a Stop button."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import streamlit as st
 
 from playground import datasets, jobs
 from playground.boundary import Grid
 from playground.runs import Run
-from playground.ui import charts
+from playground.ui import charts, network_chart
 from playground.ui.network_view import diagnosis_panel
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.4  # the maps are redrawn at least twice a second while a run trains
 
 
-def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, from_store: bool = False) -> None:
+@dataclass
+class View:
+    show_test: bool = True  # draw the test points
+    discrete: bool = False  # hard regions (the predicted class) instead of P(class 1)
+
+
+def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from_store: bool = False) -> None:
     """The regions of run (None: the points alone, with what Train will do); polls while it trains.
     from_store: the run was trained before (not by this session's Train): say it comes from the store."""
     first_col, live_col = st.columns(2)
     if run is None:
-        first_col.altair_chart(charts.toy_points(ds), width="stretch")
+        first_col.altair_chart(charts.toy_points(ds, show_test=view.show_test), width="stretch")
         live_col.info(
             "Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns. "
             "The run goes on in the background: you can change page and come back.",
@@ -41,23 +49,37 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, from_store: bool
             job.stop()
             now = manager.store.get(run.id)
         _status(now, job, from_store and not now.active)
-        snapshots = manager.store.snapshots(run.id)
-        left, right = st.columns(2)
-        if snapshots:
-            epochs = {e["epoch"]: e for e in manager.store.epochs(run.id)}
-            (e1, p1), (en, pn) = snapshots[0], snapshots[-1]
-            left.altair_chart(charts.decision_regions(ds, g.xs, g.ys, p1, _title("After the first epoch", epochs.get(e1))), width="stretch")
-            right.altair_chart(charts.decision_regions(ds, g.xs, g.ys, pn, _title(f"After epoch {en}", epochs.get(en))), width="stretch")
-            if len(epochs) > 1:
-                st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
-        else:
-            left.altair_chart(charts.toy_points(ds), width="stretch")
+        _maps(now, ds, g, view)
         if not now.active:
             diagnosis_panel(now, offer_fixes=False)
         if run.active and not now.active:
             st.rerun()  # ended: one full redraw, then no more polling
 
     panel()
+
+
+def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
+    """The regions after the first and the latest stored epoch, the network, the loss per epoch."""
+    store = jobs.manager().store
+    snapshots = store.snapshots(run.id)
+    left, right = st.columns(2)
+    if not snapshots:
+        left.altair_chart(charts.toy_points(ds, show_test=view.show_test), width="stretch")
+        return
+    epochs = {e["epoch"]: e for e in store.epochs(run.id)}
+    for col, (epoch, p), prefix in zip((left, right), (snapshots[0], snapshots[-1]), ("After the first epoch", "After epoch {}")):
+        chart = charts.decision_regions(
+            ds, g.xs, g.ys, p, _title(prefix.format(epoch), epochs.get(epoch)), 300, view.show_test, view.discrete
+        )
+        col.altair_chart(chart, width="stretch")
+    network = store.network(run.id)
+    if network is not None:
+        epoch, nm = network
+        st.markdown(f"**Inside the network after epoch {epoch}**: hover a unit to see its map large.")
+        st.altair_chart(network_chart.network_chart(nm), width="content")
+        st.caption(network_chart.legend_text(nm))
+    if len(epochs) > 1:
+        st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
 
 
 def _title(prefix: str, epoch: dict | None) -> str:

@@ -64,7 +64,12 @@ def _optimizer_options(off: bool) -> dict:
     scheduler = setting_widget(c[0], "scheduler", off)
     step_size = setting_widget(c[1], "step_size", off or scheduler != "step")
     gamma = setting_widget(c[2], "gamma", off or scheduler not in ("step", "exponential"))
+    c = st.columns(3)
+    reg = setting_widget(c[0], "reg", off)
+    reg_rate = setting_widget(c[1], "reg_rate", off or reg == "none")
     return dict(
+        reg=reg,
+        reg_rate=reg_rate,
         optimizer=optimizer,
         momentum=0.0 if optimizer in ("adam", "adamw") else momentum,
         nesterov=nesterov and optimizer == "sgd" and momentum > 0,
