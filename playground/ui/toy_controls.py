@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import streamlit as st
 
 from playground import features, settings
 from playground.errors import PlaygroundError
