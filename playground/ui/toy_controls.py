@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from playground import features, settings
 from playground.errors import PlaygroundError
 from playground.ui import state
