@@ -116,7 +116,12 @@ def test_adding_a_setting_keeps_every_stored_runs_key(home):
 def test_the_cli_takes_features_and_regularisation(subprocess_env):
     def cli(*args):
         return subprocess.run(
-            [sys.executable, "-m", "playground", "train", *args], capture_output=True, text=True, env=subprocess_env, timeout=300
+            [sys.executable, "-m", "playground", "train", *args],
+            capture_output=True,
+            text=True,
+            env=subprocess_env,
+            timeout=300,
+            check=False,
         )
 
     r = cli("--dataset", "circles", "--model", "", "--features", "x1sq,x2sq", "--reg", "l2", "--reg-rate", "0.001", "--epochs", "20",
