@@ -8,7 +8,7 @@ from playground import boundary, datasets, features, jobs, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
-from playground.ui import charts, state, toy_view
+from playground.ui import charts, state, step_view, toy_view
 from playground.ui.toy_controls import DATA, control, feature_control, hidden
 
 st.title("Toy 2D")
@@ -79,6 +79,9 @@ shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.sessio
 if shown is None or shown.config.key != config.key:  # the settings changed since: the stored run of these, if any
     shown = manager.store.find_reusable(config)
 toy_view.run_regions(shown, ds, g, view, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
+
+st.subheader("Play, pause and step")
+step_view.step_through(config, ds, g, view.show_test, view.discrete)
 
 st.subheader("Compare with a classical baseline")
 if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):

@@ -79,3 +79,29 @@ def test_a_linear_model_on_xor_is_diagnosed_not_learning(home):
     assert any(f.startswith("Not learning: test accuracy") and "near chance (50%)" in f and "no hidden layer" in f for f in findings), (
         findings
     )
+
+
+def test_play_pause_and_step(home):
+    """Step: one mini-batch with every unit's numbers, checked against autograd; Play trains in bursts
+    redrawn by a fragment; Pause stops it; Reset goes back to the first weights."""
+    at = app("app_pages/toy.py")
+    at.number_input(key="toy_epochs").set_value(5).run()
+    at.button(key="toy_step").click().run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**Step 1** (epoch 1): a batch of 16 training points" in text and "equals autograd's: the largest difference is" in text
+    frames = at.dataframe
+    assert len(frames) == 2 and list(frames[0].value["unit"]) == [f"h1.{j}" for j in range(1, 9)]  # 8 tanh units, then the output
+    assert (frames[0].value["dL/db by hand"] - frames[0].value["dL/db by autograd"]).abs().max() < 1e-6
+    at.button(key="toy_step").click().run()
+    assert "**Step 2**" in " ".join(m.value for m in at.markdown)
+    at.button(key="toy_play").click().run()
+    assert at.session_state.playing and at.button(key="toy_play").label == "Pause" and not at.dataframe  # Play: no single step shown
+    assert at.session_state.stepper.steps > 2  # the Play press's own run trained a burst
+    at.button(key="toy_play").click().run()  # Pause
+    assert not at.session_state.playing and at.button(key="toy_play").label == "Play"
+    paused = at.session_state.stepper.steps
+    at.run()
+    assert at.session_state.stepper.steps == paused  # paused: a rerun trains nothing
+    at.button(key="toy_reset").click().run()
+    assert at.session_state.stepper is None and not at.dataframe
