@@ -169,8 +169,8 @@ SETTINGS: dict[str, Setting] = {
            low=0.1, high=0.9, share="toyshare", widget="none", section="toy", toy_only=True, ui_low=0.3, ui_high=0.9),
         _S("toy_seed", int, 0, "toy 2D sets: fixes the points and the split", low=0, high=MAX_SEED, share="toyseed",
            widget="none", section="toy", toy_only=True, ui_low=0, ui_high=10_000),
-        _S("toy_features", str, features.DEFAULT, "toy 2D sets: the network's inputs, any of "
-           + ", ".join(features.FEATURES) + " (x1sq = x1², x1x2 = x1·x2, sinx1 = sin(5·x1))", share="features", flag="--features",
+        _S("toy_features", str, features.DEFAULT, "toy 2D sets: the network's input features (" + ", ".join(features.FEATURES)
+           + "; x1sq = x1², x1x2 = x1·x2, sinx1 = sin(5·x1))", share="features", flag="--features",
            widget="none", section="toy", toy_only=True, rule=features.RULE),
         _S("device", str, "auto", "auto picks cuda, then mps, then cpu (not part of a run's identity)", label="Device",
            choices=DEVICES, share="device", widget="select"),
@@ -199,8 +199,11 @@ def _twin(base: str, name: str, share: str, **changes) -> Setting:
 # The Toy 2D page's own widgets, shared in its link as TensorFlow Playground shares its state. The page
 # builds a TrainConfig from them (its lr is not the Train page's lr). toy_hide and toy_task make a
 # teacher's link: the controls it names are not drawn, and the text is shown above the page.
+TWIN_SETTINGS = {"lr": "learning rate", "width": "units per layer", "activation": "activation", "toy_features": "input features",
+                 "reg": "regularisation", "reg_rate": "regularisation rate", "batch_size": "batch size", "optimizer": "optimizer",
+                 "seed": "seed (first weights)"}  # sweeps.SETTINGS that a Toy 2D twin can change
 TOY_CONTROLS = ("toy", "features", "points", "noise", "toyshare", "toyseed", "layers", "units", "act", "tlr", "tepochs", "tbatch",
-                "topt", "treg", "tregrate", "showtest", "discrete")
+                "topt", "treg", "tregrate", "showtest", "discrete", "twin", "twinvalue")
 TOY_PAGE: dict[str, Setting] = {
     s.name: s
     for s in (
@@ -219,6 +222,10 @@ TOY_PAGE: dict[str, Setting] = {
            widget="checkbox", section="toy page"),
         _S("toy_discrete", bool, False, "draw the predicted class (hard regions) instead of P(class 1)", label="Discretise output",
            share="discrete", widget="checkbox", section="toy page"),
+        _S("toy_twin", str, "", "train a twin beside the run: the setting it changes", label="Twin changes", share="twin",
+           widget="select", section="toy page", choices=("", *TWIN_SETTINGS), choice_text={"": "no twin", **TWIN_SETTINGS}),
+        _S("toy_twin_value", str, "", "the twin's value of that setting, e.g. 3 for a learning rate", label="Twin's value",
+           share="twinvalue", widget="text", section="toy page", rule="one value of the twin's setting"),
         _S("toy_hide", str, "", "a teacher's link: the Toy 2D controls not drawn (their link keys, comma separated)", share="hide",
            widget="none", section="toy page", rule="a comma list of " + ", ".join(TOY_CONTROLS)),
         _S("toy_task", str, "", "a teacher's link: an instruction shown above the Toy 2D page", share="task", widget="none",

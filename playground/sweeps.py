@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from playground import blocks, diagnosis, families, settings, specs
+from playground import blocks, diagnosis, families, features, settings, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
@@ -141,6 +141,30 @@ def _set_batchnorm(config: TrainConfig, on: bool) -> TrainConfig:
     return _edit_blocks(config, "batch norm", edit)
 
 
+def _set_width(config: TrainConfig, units: int) -> TrainConfig:
+    def edit(b: blocks.Blocks) -> None:
+        if not b.fc:
+            raise PlaygroundError("cannot sweep the units per hidden layer: the model has no hidden fc layers")
+        for f in b.fc:
+            f.units = units
+
+    return _edit_blocks(config, "the units per hidden layer", edit)
+
+
+def _units(text: str) -> int:
+    v = _number(text)
+    if not v.is_integer() or not 1 <= v <= 4096:
+        raise ValueError("is not a whole number from 1 to 4096")
+    return int(v)
+
+
+def _features_value(text: str) -> str:
+    try:
+        return features.canonical(text)
+    except PlaygroundError:
+        raise ValueError(f"is not {features.RULE}") from None
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
@@ -196,6 +220,27 @@ SETTINGS: dict[str, Setting] = {
         Setting("dropout", "dropout", "0, 0.25, 0.5", _in_range(0, 1, high_open=True), _set_dropout),
         Setting("batchnorm", "batch norm", "off, on", _on_off, _set_batchnorm, kind="on/off values"),
         Setting("seed", "seed", "0, 1, 2", _field("seed"), lambda c, v: replace(c, seed=v), kind="whole numbers"),
+        Setting("width", "units per hidden layer", "1, 2, 4, 8", _units, _set_width, kind="whole numbers"),
+        Setting("reg", "regularisation", "none, l1, l2", _field("reg"), lambda c, v: replace(c, reg=v), kind="names"),
+        Setting("reg_rate", "regularisation rate", "0.001, 0.01, 0.1", _field("reg_rate"), lambda c, v: replace(c, reg_rate=v)),
+        Setting("toy_noise", "noise (toy sets)", "0, 0.2, 0.4", _field("toy_noise"), lambda c, v: replace(c, toy_noise=v)),
+        Setting(
+            "toy_points",
+            "points (toy sets)",
+            "100, 400, 1600",
+            _field("toy_points"),
+            lambda c, v: replace(c, toy_points=v),
+            kind="whole numbers",
+        ),
+        Setting(
+            "toy_features",
+            "input features (toy sets)",
+            "x1,x2; x1sq,x2sq; x1,x2,x1sq,x2sq,x1x2",
+            _features_value,
+            lambda c, v: replace(c, toy_features=v),
+            separator=";",
+            kind="feature lists",
+        ),
     )
 }
 

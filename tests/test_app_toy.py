@@ -31,7 +31,9 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     at.toggle(key="toy_baselines").set_value(True).run()
     captions = " ".join(c.value for c in at.caption)
     assert "linear SVM: train accuracy" in captions and "RBF-kernel SVM: train accuracy" in captions
-    assert len(at.get("vega_lite_chart")) == 6
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 7  # the baselines in the same grid as the network's latest map
+    assert "The network: test accuracy" in str(charts[4].proto) and "RBF-kernel SVM: test accuracy" in str(charts[6].proto)
     fresh = app("app_pages/toy.py")  # another session, with Streamlit's caches emptied: only the run store knows the run
     fresh.selectbox(key="toy_set").set_value("xor").run()
     fresh.number_input(key="toy_epochs").set_value(60).run()
@@ -79,6 +81,25 @@ def test_a_linear_model_on_xor_is_diagnosed_not_learning(home):
     assert any(f.startswith("Not learning: test accuracy") and "near chance (50%)" in f and "no hidden layer" in f for f in findings), (
         findings
     )
+
+
+def test_twin_runs_train_side_by_side(home):
+    at = app("app_pages/toy.py")
+    at.number_input(key="toy_epochs").set_value(10).run()
+    at.selectbox(key="toy_twin").set_value("lr").run()
+    at.text_input(key="toy_twin_value").input("abc").run()
+    assert "learning rate value 'abc' is not a number" in at.error[0].value
+    at.text_input(key="toy_twin_value").input("0.3").run()
+    at.button(key="toy_train_twins").click().run()
+    first, twin = (jobs.manager().store.get(i) for i in at.session_state.toy_twin_runs)
+    assert (first.config.lr, twin.config.lr) == (0.03, 0.3) and first.config.model == twin.config.model
+    for run in (first, twin):
+        wait_for_job(jobs.manager().job(run.id), 120, f"twin run {run.id}")
+    at.run()
+    titles = [str(c.proto) for c in at.get("vega_lite_chart")]
+    assert any("learning rate 0.03: after epoch 10" in t for t in titles) and any("learning rate 0.3: after epoch 10" in t for t in titles)
+    assert sum(c.value.startswith(f"Run {first.id} completed") or c.value.startswith(f"Run {twin.id} completed") for c in at.caption) == 2
+    assert (at.query_params["twin"], at.query_params["twinvalue"]) == ("lr", "0.3")  # the twin is in the link
 
 
 def test_play_pause_and_step(home):

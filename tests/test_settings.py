@@ -53,7 +53,8 @@ EXAMPLES = dict(
 SWEEP_EXAMPLES = dict(sweep_param="batch_size", sweep_values="16,64", sweep_seeds=2)
 TOY_EXAMPLES = dict(
     toy_set="spiral", toy_depth=3, toy_width=5, toy_activation="relu", toy_lr=0.3, toy_epochs=250, toy_batch=8, toy_optimizer="sgd",
-    toy_reg="l1", toy_reg_rate=0.003, toy_show_test=False, toy_discrete=True, toy_hide="features,tlr", toy_task="Find the smallest lr that learns",
+    toy_reg="l1", toy_reg_rate=0.003, toy_show_test=False, toy_discrete=True, toy_twin="width", toy_twin_value="2",
+    toy_hide="features,tlr", toy_task="Find the smallest lr that learns",
 )  # fmt: skip
 # Values each setting refuses on its own (dataset, model and augment have their own parsers: see below).
 BAD = dict(

@@ -14,7 +14,7 @@ from playground import datasets, families, features, settings, sweeps
 from playground.augment import parse_augment
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
-from playground.ui import state, toy_controls
+from playground.ui import state, toy_controls, toy_twins
 
 BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}
 
@@ -43,6 +43,8 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
         sweeps.parse_values(values.get("sweep_param", "lr"), value)
     elif s.name == "toy_features":
         value = features.canonical(value)
+    elif s.name == "toy_twin_value" and values.get("toy_twin"):
+        toy_twins.twin_value(values["toy_twin"], value)
     elif s.name == "toy_hide":
         value = toy_controls.check_hide(value)
     elif s.name == "toy_task":

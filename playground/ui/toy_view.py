@@ -82,6 +82,15 @@ def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
         st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
 
 
+def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_test: bool = True, discrete: bool = False):
+    """The run's latest stored regions (the points alone before its first epoch), titled."""
+    snapshots = [] if run is None else jobs.manager().store.snapshots(run.id)
+    if not snapshots:
+        return charts.toy_points(ds, title, show_test)
+    epoch, p = snapshots[-1]
+    return charts.decision_regions(ds, g.xs, g.ys, p, f"{title}: after epoch {epoch}", 300, show_test, discrete)
+
+
 def _title(prefix: str, epoch: dict | None) -> str:
     return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}" if epoch else prefix
 

@@ -49,6 +49,8 @@ def setting_widget(where, name: str, disabled: bool = False, options: list | Non
         value = where.checkbox(s.label, **common)
     elif s.widget == "multiselect":
         value = where.multiselect(s.label, options or [], **common)
+    elif s.widget == "text":
+        value = where.text_input(s.label, **common)
     else:
         raise ValueError(f"{name} has no widget")
     return state.from_widget(s, state.remember(name, value))
@@ -141,6 +143,8 @@ def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainC
     with st.expander("Loss, normalisation, augmentation, validation"):
         data = _data_options(meta, off)
     hidden = {n: state.current(n) for n in ("val_seed", "test_limit")}  # no widget: from a link or the defaults
+    if meta.is_toy:
+        hidden["toy_features"] = state.current("toy_features")  # chosen on the Toy 2D page
     extra = [
         f"{settings.SETTINGS[n].help.split(' (')[0]}: {settings.show(n, v)}" for n, v in hidden.items() if v != settings.SETTINGS[n].default
     ]
