@@ -10,7 +10,11 @@ from playground.ui import results_view as rv
 
 st.title("Results")
 store = jobs.manager().store
-runs = [r for r in store.list_runs(limit=500) if r.status in ("completed", "stopped") and insight.has_weights(r.id)]
+runs, regressions = rv.classifiers(
+    [r for r in store.list_runs(limit=500) if r.status in ("completed", "stopped") and insight.has_weights(r.id)]
+)
+if regressions:
+    st.caption(f"{regressions} regression run(s) (toy sets plane and multi-gaussian) are not listed: their maps are on the Toy 2D page.")
 if not runs:
     st.info("No finished run with stored weights yet: train one on the Train page, then come back.", icon=":material/info:")
     st.stop()

@@ -12,7 +12,10 @@ from playground.ui import charts, state, step_view, toy_twins, toy_view
 from playground.ui.toy_controls import DATA, control, feature_control, hidden
 
 st.title("Toy 2D")
-st.caption("What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane.")
+st.caption(
+    "What TensorFlow Playground does, with PyTorch: a small network learns to separate two classes of points in the plane "
+    "(or, on the regression sets plane and multi-gaussian, a value at each point)."
+)
 if task := state.current("toy_task"):
     st.info(task, icon=":material/school:")
 
@@ -65,7 +68,8 @@ except PlaygroundError as e:
     st.error(str(e), icon=":material/error:")
     st.stop()
 inputs = ", ".join(features.labels(chosen_features))
-st.code(f"inputs ({inputs})  ->  {spec or '(no hidden layer: logistic regression)'}  ->  Linear(-> 2)", language=None)
+out = "Linear(-> 1): the predicted value, squared error" if ds.info.is_regression else "Linear(-> 2): softmax, cross-entropy"
+st.code(f"inputs ({inputs})  ->  {spec or '(no hidden layer)'}  ->  {out}", language=None)
 g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 
 manager = jobs.manager()
@@ -87,7 +91,9 @@ st.subheader("Play, pause and step")
 step_view.step_through(config, ds, g, view.show_test, view.discrete)
 
 st.subheader("Compare with a classical baseline")
-if st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
+if ds.info.is_regression:
+    st.caption("The SVM baselines are classifiers: choose a classification set (circles, moons, xor, spiral or gaussians) to compare.")
+elif st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
     cols = st.columns(3)
     accuracy = f": test accuracy {shown.final['test_accuracy']:.0%}" if shown is not None and "test_accuracy" in shown.final else ""
     cols[0].altair_chart(toy_view.latest_map(shown, f"The network{accuracy}", ds, g, view.show_test, view.discrete), width="stretch")

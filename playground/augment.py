@@ -85,6 +85,8 @@ class Normalizer:
         if self.mode == "standardize":
             fmt = ", ".join
             return f"mean {fmt(f'{m:.4f}' for m in self.mean.tolist())}, std {fmt(f'{s:.4f}' for s in self.std.tolist())} (training split only)"
+        if not self.images:  # points: nothing to scale
+            return "raw coordinates (or features)"
         return {"scale": "pixels / 255, in [0, 1]", "none": "raw values"}[self.mode]
 
 

@@ -62,6 +62,8 @@ class TrainConfig:
         object.__setattr__(self, "augment", parse_augment(self.augment, meta.input_shape))
         if meta.is_toy:
             object.__setattr__(self, "toy_features", features.canonical(self.toy_features))
+        if meta.is_regression:  # a real target: the squared error is the loss (Loss uses it for one output)
+            object.__setattr__(self, "loss", "mse")
         self.validate()
 
     def validate(self) -> None:

@@ -36,10 +36,16 @@ class DatasetInfo:
     test_size: int  # examples in the test split
     description: str
     kind: str = "images"  # images | points (toy 2D)
+    task: str = "classification"  # or regression: one output, a real target (toy sets plane and multi-gaussian)
 
     @property
     def num_classes(self) -> int:
+        """The model's outputs: one per class, or 1 for a regression set."""
         return len(self.classes)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
 
     @property
     def is_toy(self) -> bool:
@@ -102,17 +108,20 @@ _TOY_TEXT = {
     "xor": "the four quadrants, opposite ones alike",
     "spiral": "two interleaved spiral arms",
     "gaussians": "two overlapping Gaussian clouds",
+    "plane": "a value that rises across the plane, (x1 + x2) / 2",
+    "multi-gaussian": "six Gaussian bumps, positive and negative",
 }
 TOYS = [
     DatasetInfo(
         k,
-        f"Toy 2D: {k}",
+        f"Toy 2D: {k}" + (" (regression)" if k in toy.REGRESSION_SETS else ""),
         (2,),
-        ("class 0", "class 1"),
+        ("value",) if k in toy.REGRESSION_SETS else ("class 0", "class 1"),
         280,
         120,
         f"2D points, {_TOY_TEXT[k]}; generated (points, noise, split and seed are settings).",
         kind="points",
+        task="regression" if k in toy.REGRESSION_SETS else "classification",
     )
     for k in toy.TOY_SETS
 ]

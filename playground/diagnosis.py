@@ -37,11 +37,19 @@ class Finding:
         return asdict(self)
 
 
+def start_loss(num_classes: int) -> tuple[float, str]:
+    """Where a run's loss starts, with its name: ln(classes) for equal guesses; for a regression (one
+    output) 1, about the squared error of predicting 0 for targets in [-1, 1]."""
+    if num_classes == 1:
+        return 1.0, "1, the squared error of predicting 0"
+    return math.log(num_classes), f"ln({num_classes}) = {math.log(num_classes):.2f}"
+
+
 def blown_up(train_loss: float | None, num_classes: int, first_loss: float | None = None) -> bool:
     """A training loss that is not finite or is far above where a run starts."""
     if train_loss is None:
         return False
-    start = max(math.log(num_classes), first_loss if first_loss is not None and math.isfinite(first_loss) else 0.0)
+    start = max(start_loss(num_classes)[0], first_loss if first_loss is not None and math.isfinite(first_loss) else 0.0)
     return not train_loss <= BLOWUP * start
 
 
@@ -110,15 +118,13 @@ def _lr_fix(config, factor: float) -> tuple[dict | None, str]:
 
 
 def _curve_findings(ev: Evidence) -> list[Finding]:
-    why, chance = failure(ev.status, ev.epochs, ev.num_classes), math.log(ev.num_classes)
+    why, (_, chance) = failure(ev.status, ev.epochs, ev.num_classes), start_loss(ev.num_classes)
     final = ev.epochs[-1] if ev.epochs else {}
     if why == DIVERGED:
         loss = final.get("train_loss")
         seen = f"the training loss reached {loss:,.4g}" if loss is not None and math.isfinite(loss) else "the loss became infinite or NaN"
         fix, label = _lr_fix(ev.config, 0.1)
-        return [
-            Finding("diverged", f"diverged: {seen}, far above ln({ev.num_classes}) = {chance:.2f}; lower the learning rate", fix, label)
-        ]
+        return [Finding("diverged", f"diverged: {seen}, far above {chance}; lower the learning rate", fix, label)]
     if why == NOT_LEARNING:
         message = f"not learning: test accuracy {final['test_accuracy']:.1%} is near chance ({1 / ev.num_classes:.0%})"
         if _is_linear(ev.config):

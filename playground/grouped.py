@@ -48,8 +48,8 @@ def groupable(configs: list[TrainConfig]) -> str | None:
         return "only plain SGD (momentum and weight decay allowed) without a schedule is grouped"
     if c.augment or c.early_stopping:
         return "augmentation and early stopping are trained one run after another"
-    if c.reg != "none":
-        return "regularised runs are trained one run after another"
+    if c.reg != "none" or datasets.info(c.dataset).is_regression:
+        return "regularised runs and regression sets are trained one run after another"
     kinds = layer_kinds(c.model)
     if kinds is None:
         return "only layer-spec models are grouped"

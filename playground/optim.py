@@ -60,7 +60,10 @@ class Loss(nn.Module):
         self.kind, self.num_classes, self.smoothing = kind, num_classes, label_smoothing
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        """reduction: mean | sum | none (one loss per example)."""
+        """reduction: mean | sum | none (one loss per example). One output (num_classes 1): a
+        regression, whose loss is the squared error of the output against the real target y."""
+        if self.num_classes == 1:
+            return F.mse_loss(logits[:, 0], y.to(logits.dtype), reduction=reduction)
         if self.kind == "cross-entropy":
             return F.cross_entropy(logits, y, label_smoothing=self.smoothing, reduction=reduction)
         target = F.one_hot(y, self.num_classes).float()

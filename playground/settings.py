@@ -28,7 +28,8 @@ LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0,
 BATCH_SIZES = (1, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
 TRAIN_SUBSETS = (0, 200, 1_000, 5_000, 20_000)  # 0 = all training images
 MAX_SEED = 2**31 - 1
-TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians")  # the toy 2D sets (playground.toy makes them)
+REGRESSION_SETS = ("plane", "multi-gaussian")  # toy sets whose target is a number, not a class (TensorFlow Playground's)
+TOY_SETS = ("circles", "moons", "xor", "spiral", "gaussians", *REGRESSION_SETS)  # the toy 2D sets (playground.toy makes them)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ SETTINGS: dict[str, Setting] = {
            low=1, high=1000, share="step", step=1, section="optimizer"),
         _S("gamma", float, 0.5, "step and exponential schedules: the lr factor", label="Gamma", low=0, high=1, low_open=True,
            share="gamma", step=0.05, fmt="%g", section="optimizer"),
-        _S("loss", str, "cross-entropy", "cross-entropy of the softmax output, or mse: squared error of the softmax output against one-hot targets",
+        _S("loss", str, "cross-entropy", "cross-entropy of the softmax output, or mse: squared error of the softmax output against one-hot "
+           "targets (the regression sets plane and multi-gaussian always use mse: the squared error of the output)",
            label="Loss", choices=LOSSES, share="loss", widget="select", section="data",
            choice_text={"cross-entropy": "cross-entropy", "mse": "MSE (softmax vs one-hot)"}),
         _S("label_smoothing", float, 0.0, "share of the target spread over all classes", label="Label smoothing", low=0, high=0.5,

@@ -46,7 +46,7 @@ class StepDetail:
     step: int  # 1-based, as the run counts it
     epoch: int
     batch: list[int]  # the training points' indices
-    worked: backprop.Pass | None  # None: the model's activation has no hand formulas here
+    worked: backprop.Pass | None  # None: no hand formulas here (another activation, or a regression set)
     reg_grads: list[torch.Tensor]  # per linear layer: the regularisation's part of dL/dW (zeros without one)
     autograd: list[tuple[torch.Tensor, torch.Tensor]]  # per linear layer: (dL/dW, dL/db) as autograd computed them
     max_difference: float | None  # largest |hand - autograd| over every weight's gradient
@@ -94,7 +94,7 @@ class Stepper:
         idx = self._next_batch()
         sp, c = self.run.splits, self.config
         worked = None
-        if self.activation is not None:
+        if self.activation is not None and not self.run.regression:
             x, y = sp.prep(sp.x_train[idx]), sp.y_train[idx]
             worked = backprop.forward_backward(backprop.weights_of(self.run.model), x, y, self.activation, c.loss)
         self.run.model.train()
@@ -118,8 +118,8 @@ class Stepper:
         return {"train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss, "test_accuracy": test_acc}
 
     def predict(self, points: torch.Tensor):
-        """P(class 1) at toy points [N, 2] (numpy)."""
-        return self.run.predict(points)[:, 1].numpy()
+        """P(class 1) at toy points [N, 2] (numpy); a regression set's predicted value."""
+        return self.run.predict(points)[:, -1].numpy()
 
     def network(self, points: torch.Tensor) -> unitmaps.NetworkMaps:
         """Every unit's map over a coarse grid of points, and the weights (as the worker stores them)."""

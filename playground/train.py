@@ -68,6 +68,7 @@ class Training:
         self.recorder = layerstats.Recorder.of(self.model) if layerstats.ENABLED else None
         self.total_steps = self.splits.sizes.steps_per_epoch(config.batch_size) * config.epochs
         self.num_classes, self.first_loss = meta.num_classes, None
+        self.regression = meta.is_regression  # one output, a real target: no accuracy
 
     def prep(self, x: torch.Tensor, training: bool = False) -> torch.Tensor:
         """Stored inputs -> the model's input (augmented in training)."""
@@ -96,9 +97,11 @@ class Training:
 
     @torch.no_grad()
     def predict(self, points: torch.Tensor) -> torch.Tensor:
-        """Class probabilities of the model as it is now at toy points [N, 2] (a grid), on the CPU."""
+        """Class probabilities of the model as it is now at toy points [N, 2] (a grid), on the CPU
+        (a regression set's: the predicted value [N, 1])."""
         self.model.eval()
-        return self.model(self.splits.prep_points(points.to(self.device))).softmax(dim=1).cpu()
+        out = self.model(self.splits.prep_points(points.to(self.device)))
+        return (out if self.regression else out.softmax(dim=1)).cpu()
 
     def network(self) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
         """The model as it is now and what turns toy points into its inputs (EpochEvent.network)."""
@@ -184,6 +187,8 @@ def _epoch_event(run: Training, epoch: int, tally: loop.Tally, clock: loop.Clock
     test_loss, test_accuracy = run.evaluate(sp.x_test, sp.y_test)
     val_loss, val_accuracy = run.evaluate(sp.x_val, sp.y_val) if len(sp.x_val) else (None, None)
     train_loss, train_accuracy = (v.item() for v in tally.means())
+    if run.regression:  # accuracy means nothing for a real target
+        train_accuracy = test_accuracy = val_accuracy = None
     with torch.no_grad():
         reg = run.penalty()
     return EpochEvent(

@@ -105,12 +105,14 @@ def of_model(model, inputs, input_names: list[str], resolution: int = RESOLUTION
             else:
                 between.append(m)
             x = m(x)
-        p1 = x.softmax(dim=1)[:, 1]
-    last = weights.pop()  # the output layer's [2, kept]: P(class 1) depends on row 1 - row 0
-    weights.append((last[1:2] - last[0:1]).astype(np.float32))
-    names.append(["P(class 1)"])
-    maps.append(p1[None].float().cpu().numpy())
+        regression = x.shape[1] == 1  # one output: the predicted value itself
+        out = x[:, 0] if regression else x.softmax(dim=1)[:, 1]
+    if not regression:  # the output layer's [2, kept]: P(class 1) depends on row 1 - row 0
+        last = weights.pop()
+        weights.append((last[1:2] - last[0:1]).astype(np.float32))
+    names.append(["prediction" if regression else "P(class 1)"])
+    maps.append(out[None].float().cpu().numpy())
     units.append(1)
     kinds.append("output")
-    ranges.append((0.0, 1.0))
+    ranges.append((-1.0, 1.0) if regression else (0.0, 1.0))
     return NetworkMaps(resolution, names, maps, weights, units, kinds, ranges)

@@ -210,7 +210,7 @@ class _Snapshots:
         if self.grid is None:  # the same grids the Toy 2D page draws on (the data are cached here)
             ds = datasets.load(self.config.dataset, toy_params=self.config.toy_params)
             self.grid, self.coarse = boundary.grid(ds, boundary.RESOLUTION), boundary.grid(ds, unitmaps.RESOLUTION)
-        probability = event.predict(self.grid.points)[:, 1].numpy()
+        probability = event.predict(self.grid.points)[:, -1].numpy()  # P(class 1), or a regression's predicted value
         store.add_snapshot(run_id, event.epoch, probability)
         if event.network is not None:
             model, prep_points = event.network()

@@ -115,7 +115,10 @@ def test_toy_sets_are_deterministic_and_shaped(kind):
     assert all(torch.equal(u, v) for u, v in zip(a, b))
     x_train, y_train, x_test, _y_test = a
     assert x_train.shape == (150, 2) and x_test.shape == (50, 2) and x_train.dtype == torch.float32
-    assert set(y_train.tolist()) == {0, 1}
+    if kind in toy.REGRESSION_SETS:  # a real target in [-1, 1]
+        assert y_train.dtype == torch.float32 and -1 <= y_train.min() < 0 < y_train.max() <= 1
+    else:
+        assert set(y_train.tolist()) == {0, 1}
     other = toy.generate(kind, replace(p, seed=4))
     assert not torch.equal(other[0], x_train)
 

@@ -134,3 +134,36 @@ def test_the_cli_takes_features_and_regularisation(subprocess_env):
         "error: unknown input feature 'radius': choose from x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2"
     ]
     assert cli("--dataset", "circles", "--reg", "l3").returncode == 2
+
+
+def test_regression_sets_have_real_targets_and_learn_with_squared_error():
+    from playground import toy
+
+    x, y, _, _ = toy.generate("plane", toy.ToyParams(points=200, noise=0.0))
+    torch.testing.assert_close(y, (x[:, 0] + x[:, 1]) / 2)  # TensorFlow Playground's plane, on our scale
+    x, y, _, _ = toy.generate("multi-gaussian", toy.ToyParams(points=2000, noise=0.0))
+    near = (x - torch.tensor([0.0, 0.5])).norm(dim=1) < 0.05  # next to the negative bump's centre
+    assert near.any() and (y[near] < -0.8).all() and y.abs().max() <= 1
+    config = TrainConfig(dataset="plane", model="", lr=0.03, epochs=40, batch_size=16, optimizer="adam")
+    assert config.loss == "mse" and config.input_shape == (2,)
+    end = final(config)
+    assert end.status == "completed" and end.final["test_loss"] < 0.01 and "test_accuracy" not in end.final  # no accuracy for a value
+    bumps = dict(dataset="multi-gaussian", lr=0.03, epochs=60, batch_size=16, optimizer="adam")
+    linear, hidden = final(TrainConfig(**bumps, model="")), final(TrainConfig(**bumps, model="fc8 tanh fc8 tanh"))
+    assert hidden.final["test_loss"] < 0.7 * linear.final["test_loss"]  # bumps need hidden units
+
+
+@pytest.mark.usefixtures("no_leftover_jobs")
+def test_a_regression_run_stores_predicted_values_and_is_not_called_diverged(home):
+    from playground import diagnosis
+
+    job = jobs.manager().submit(
+        TrainConfig(dataset="multi-gaussian", model="fc8 tanh", lr=0.03, epochs=10, batch_size=16, optimizer="adam")
+    )
+    assert wait_for_job(job, 120, "a regression run").status == "completed"
+    store = jobs.manager().store
+    values = store.snapshots(job.run_id)[-1][1]
+    assert values.min() < 0 < values.max()  # predicted values, not probabilities
+    _, nm = store.network(job.run_id)
+    assert nm.names[-1] == ["prediction"] and nm.ranges[-1] == (-1.0, 1.0) and nm.weights[-1].shape == (1, 8)
+    assert [f.code for f in diagnosis.of_run(store, store.get(job.run_id))] == []  # a loss of 0.1 is not a blow-up

@@ -190,24 +190,41 @@ def class_counts(classes: tuple[str, ...], train: list[int], test: list[int]) ->
 CLASS_COLORS = alt.Scale(domain=["class 0", "class 1"], range=["#f28e2b", "#4e79a7"])
 
 
+VALUE_COLORS = alt.Scale(domain=[-1, 0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"])  # a regression set's target and prediction
+
+
 def _points_frame(ds, show_test: bool = True) -> pd.DataFrame:
     rows = []
     for split, x, y in (("train", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test))[: 2 if show_test else 1]:
-        rows += [{"x": float(a), "y": float(b), "class": f"class {int(c)}", "split": split} for (a, b), c in zip(x.tolist(), y.tolist())]
-    return pd.DataFrame(rows, columns=["x", "y", "class", "split"])
+        rows += [
+            {"x": float(a), "y": float(b), "class": f"class {int(c)}", "value": float(c), "split": split}
+            for (a, b), c in zip(x.tolist(), y.tolist())
+        ]
+    return pd.DataFrame(rows, columns=["x", "y", "class", "value", "split"])
+
+
+def _point_color(ds, legend: bool) -> alt.Color:
+    """By class, or by the target's value for a regression set."""
+    if ds.info.is_regression:
+        return alt.Color("value:Q", scale=VALUE_COLORS, title="target", legend=alt.Legend() if legend else None)
+    return alt.Color("class:N", scale=CLASS_COLORS, title=None, legend=alt.Legend() if legend else None)
+
+
+SHAPES = alt.Scale(domain=["train", "test"], range=["circle", "triangle-up"])
 
 
 def toy_points(ds, title: str = "Training and test points", show_test: bool = True) -> alt.Chart:
-    """Train points as circles, test points as triangles, one colour per class."""
+    """Train points as circles, test points as triangles, one colour per class (or by target value)."""
+    what = "value:Q" if ds.info.is_regression else "class:N"
     return (
         alt.Chart(_points_frame(ds, show_test))
-        .mark_point(size=36, filled=True)
+        .mark_point(size=36, filled=True, stroke="black", strokeWidth=0.3)
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(zero=False)),
             y=alt.Y("y:Q", scale=alt.Scale(zero=False)),
-            color=alt.Color("class:N", scale=CLASS_COLORS, title=None),
-            shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "triangle-up"]), title=None),
-            tooltip=["split:N", "class:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")],
+            color=_point_color(ds, legend=True),
+            shape=alt.Shape("split:N", scale=SHAPES, title=None),
+            tooltip=["split:N", what, alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")],
         )
         .properties(title=title, height=380)
     )
@@ -216,19 +233,23 @@ def toy_points(ds, title: str = "Training and test points", show_test: bool = Tr
 def decision_regions(
     ds, xs, ys, probability, title: str, height: int = 300, show_test: bool = True, discrete: bool = False
 ) -> alt.LayerChart:
-    """P(class 1) over the plane as a heatmap (orange = class 0, blue = class 1), the points on top.
-    discrete: the predicted class only (hard regions, P rounded to 0 or 1)."""
+    """P(class 1) over the plane as a heatmap (orange = class 0, blue = class 1), the points on top;
+    for a regression set the predicted value, orange -1 to blue +1. discrete: hard regions (the
+    predicted class; a regression's sign)."""
+    regression = ds.info.is_regression
+    p = np.asarray(probability, dtype=float)
     if discrete:
-        probability = (np.asarray(probability) > 0.5).astype(float)
+        p = np.sign(p) if regression else (p > 0.5).astype(float)
     dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     gx, gy = [float(v) for v in xs], [float(v) for v in ys]
     cells = pd.DataFrame(
         [
-            {"x": x - dx, "x2": x + dx, "y": y - dy, "y2": y + dy, "p": float(probability[i * len(gx) + j])}
+            {"x": x - dx, "x2": x + dx, "y": y - dy, "y2": y + dy, "p": float(p[i * len(gx) + j])}
             for i, y in enumerate(gy)
             for j, x in enumerate(gx)
         ]
     )
+    name = "prediction" if regression else "P(class 1)"
     heat = (
         alt.Chart(cells)
         .mark_rect(opacity=0.55)
@@ -238,9 +259,12 @@ def decision_regions(
             y=alt.Y("y:Q", scale=alt.Scale(domain=[gy[0] - dy, gy[-1] + dy], nice=False), title=None),
             y2="y2:Q",
             color=alt.Color(
-                "p:Q", scale=alt.Scale(domain=[0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"]), title="P(class 1)", legend=None
+                "p:Q",
+                scale=VALUE_COLORS if regression else alt.Scale(domain=[0, 1], range=["#f28e2b", "#ffffff", "#4e79a7"]),
+                title=name,
+                legend=None,
             ),
-            tooltip=[alt.Tooltip("p:Q", format=".2f", title="P(class 1)")],
+            tooltip=[alt.Tooltip("p:Q", format=".2f", title=name)],
         )
     )
     points = (
@@ -249,9 +273,9 @@ def decision_regions(
         .encode(
             x="x:Q",
             y="y:Q",
-            color=alt.Color("class:N", scale=CLASS_COLORS, title=None, legend=None),
-            shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "triangle-up"]), legend=None),
-            tooltip=["split:N", "class:N"],
+            color=_point_color(ds, legend=False),
+            shape=alt.Shape("split:N", scale=SHAPES, legend=None),
+            tooltip=["split:N", "value:Q" if regression else "class:N"],
         )
     )
     return (heat + points).properties(title=title, height=height)

@@ -25,6 +25,12 @@ ANY = "any"
 
 
 @st.cache_resource(show_spinner="Computing the test predictions...", max_entries=8)
+def classifiers(runs: list[Run]) -> tuple[list[Run], int]:
+    """(the classification runs, how many regression runs were left out): this page's views are of classes."""
+    kept = [r for r in runs if r.config.dataset not in datasets.REGISTRY or not datasets.info(r.config.dataset).is_regression]
+    return kept, len(runs) - len(kept)
+
+
 def predictions(run_id: int, mtime: float) -> insight.Predictions:  # keyed by the weights file's time too
     run = jobs.manager().store.get(run_id)
     return insight.predict(run)

@@ -89,8 +89,8 @@ def step_detail(d: StepDetail, s: Stepper) -> None:
     st.markdown(f"**Step {d.step}** (epoch {d.epoch}): a batch of {len(d.batch)} training points.")
     if d.worked is None:
         st.info(
-            "This activation has no hand-worked formulas here (tanh, sigmoid, ReLU or none have): the step was taken with autograd's "
-            "gradients alone. Choose one of those to see every unit's numbers.",
+            "No hand-worked formulas for this network here (they cover classification sets with tanh, sigmoid, ReLU or no "
+            "activation): the step was taken with autograd's gradients alone.",
             icon=":material/info:",
         )
         return

@@ -92,7 +92,9 @@ def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_
 
 
 def _title(prefix: str, epoch: dict | None) -> str:
-    return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}" if epoch else prefix
+    if epoch and epoch.get("test_accuracy") is not None:
+        return f"{prefix}: test accuracy {epoch['test_accuracy']:.0%}"
+    return f"{prefix}: test loss {epoch['test_loss']:.4f}" if epoch else prefix
 
 
 def _status(run: Run, job, from_store: bool) -> None:
@@ -110,9 +112,10 @@ def _status(run: Run, job, from_store: bool) -> None:
             if from_store
             else f"Run {run.id}"
         )
+        accuracy = f", test accuracy {f['test_accuracy']:.1%}" if "test_accuracy" in f else " (mean squared error)"
         st.success(
             f"{when}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
-            f"test loss {f.get('test_loss', 0):.4f}, test accuracy {f.get('test_accuracy', 0):.1%}",
+            f"test loss {f.get('test_loss', 0):.4f}{accuracy}",
             icon=":material/check_circle:",
         )
     elif run.status == "stopped":
