@@ -36,7 +36,6 @@ with data_col:
         st.button("Regenerate", icon=":material/refresh:", key="toy_regenerate", on_click=regenerate, help="New points: the next data seed")
 with net_col:
     st.subheader("Network")
-    chosen_features = feature_control(st)
     c = st.columns(2)
     depth, width = control(c[0], "toy_depth"), control(c[1], "toy_width")
     activation = control(c[0], "toy_activation")
@@ -48,6 +47,7 @@ with train_col:
     reg = control(c[0], "toy_reg")
     reg_rate = control(c[1], "toy_reg_rate", disabled=reg == "none")
 
+chosen_features = feature_control(st)  # full width: the seven pills do not fit a column
 spec = specs.mlp_spec(depth, width, activation)
 params = ToyParams(points, noise, share, seed)
 try:

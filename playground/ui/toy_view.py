@@ -68,18 +68,34 @@ def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
         return
     epochs = {e["epoch"]: e for e in store.epochs(run.id)}
     for col, (epoch, p), prefix in zip((left, right), (snapshots[0], snapshots[-1]), ("After the first epoch", "After epoch {}")):
-        chart = charts.decision_regions(
-            ds, g.xs, g.ys, p, _title(prefix.format(epoch), epochs.get(epoch)), 300, view.show_test, view.discrete
+        title = _title(prefix.format(epoch), epochs.get(epoch))
+        spec = _spec(
+            ("regions", run.config.key, run.id, epoch, title, view.show_test, view.discrete),
+            lambda p=p, title=title: charts.decision_regions(ds, g.xs, g.ys, p, title, 300, view.show_test, view.discrete),
         )
-        col.altair_chart(chart, width="stretch")
+        col.vega_lite_chart(spec=spec, width="stretch")
     network = store.network(run.id)
     if network is not None:
         epoch, nm = network
         st.markdown(f"**Inside the network after epoch {epoch}**: hover a unit to see its map large.")
-        st.altair_chart(network_chart.network_chart(nm), width="content")
+        st.vega_lite_chart(spec=_spec(("network", run.config.key, run.id, epoch), lambda: network_chart.network_chart(nm)), width="content")
         st.caption(network_chart.legend_text(nm))
     if len(epochs) > 1:
         st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
+
+
+_SPECS: dict[tuple, dict] = {}  # drawn maps as Vega-Lite specs, by run, epoch and view
+MAX_SPECS = 64
+
+
+def _spec(key: tuple, build) -> dict:
+    """A stored map's chart, built once: a stored epoch never changes, and a poll every 0.4 s must
+    not rebuild (and re-serialise) the same charts, which slows the run training beside the server."""
+    if key not in _SPECS:
+        if len(_SPECS) >= MAX_SPECS:
+            _SPECS.clear()
+        _SPECS[key] = build().to_dict()
+    return _SPECS[key]
 
 
 def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_test: bool = True, discrete: bool = False):
