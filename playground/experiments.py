@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from playground import datasets, sweeps
+from playground import datasets, sweep_summary, sweeps
 from playground.config import TrainConfig
 from playground.events import Event
 from playground.jobs import Job, JobManager
@@ -54,7 +54,7 @@ def load(store: RunStore, sweep_id: int) -> SweepRun | None:
     return SweepRun(d["id"], d["setting"], d["base"], d["members"]) if d else None
 
 
-def outcomes(store: RunStore, sweep: SweepRun) -> list[sweeps.Outcome]:
+def outcomes(store: RunStore, sweep: SweepRun) -> list[sweep_summary.Outcome]:
     """What the store holds about each member now (runs deleted since are left out)."""
     out = []
     for m in sweep.members:
@@ -62,7 +62,7 @@ def outcomes(store: RunStore, sweep: SweepRun) -> list[sweeps.Outcome]:
         if run is None:
             continue
         member = sweeps.Member(m["value"], m["label"], m["seed"], run.config)
-        out.append(sweeps.Outcome(member, run.id, run.status, run.params, store.epochs(run.id), store.first_loss(run.id)))
+        out.append(sweep_summary.Outcome(member, run.id, run.status, run.params, store.epochs(run.id), store.first_loss(run.id)))
     return out
 
 

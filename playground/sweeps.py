@@ -1,21 +1,18 @@
-"""Sweeps: twin runs that differ in one setting, and the course's tables about them.
+"""Sweeps: twin runs that differ in one setting (their summary: playground.sweep_summary).
 
 A sweep takes a base TrainConfig, one setting and its values, and optionally several seeds. Each
 member is the base config with that one setting changed, so twins share the seed and therefore
-their initial weights and batch order (when the architecture is the same). The summary functions
-are pure: they read per-epoch histories and fill the tables the exercises ask for.
+their initial weights and batch order (when the architecture is the same).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from playground import blocks, diagnosis, families, features, settings, specs
+from playground import blocks, families, features, settings, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.settings import AUGMENTATIONS, LOSSES, NORMALIZATIONS
@@ -121,34 +118,29 @@ def _set_activation(config: TrainConfig, act: str) -> TrainConfig:
     return _edit_blocks(config, "the activation", lambda b: setattr(b, "activation", act))
 
 
-def _set_dropout(config: TrainConfig, p: float) -> TrainConfig:
-    def edit(b: blocks.Blocks) -> None:
-        if not b.fc:
-            raise PlaygroundError("cannot sweep dropout: the model has no hidden fc layers to put it after")
-        for f in b.fc:
-            f.dropout = p
+def _set_layers(config: TrainConfig, what: str, attr: str, value, with_conv: bool = False) -> TrainConfig:
+    """Every hidden fc layer (and conv layer, with_conv) of the model with attr set to value."""
 
-    return _edit_blocks(config, "dropout", edit)
+    def edit(b: blocks.Blocks) -> None:
+        layers = (b.conv if with_conv else []) + b.fc
+        if not layers:
+            raise PlaygroundError(f"cannot sweep {what}: the model has no hidden {'' if with_conv else 'fc '}layers")
+        for layer in layers:
+            setattr(layer, attr, value)
+
+    return _edit_blocks(config, what, edit)
+
+
+def _set_dropout(config: TrainConfig, p: float) -> TrainConfig:
+    return _set_layers(config, "dropout", "dropout", p)
 
 
 def _set_batchnorm(config: TrainConfig, on: bool) -> TrainConfig:
-    def edit(b: blocks.Blocks) -> None:
-        if not (b.fc or b.conv):
-            raise PlaygroundError("cannot sweep batch norm: the model has no hidden layers")
-        for layer in b.conv + b.fc:
-            layer.batchnorm = on
-
-    return _edit_blocks(config, "batch norm", edit)
+    return _set_layers(config, "batch norm", "batchnorm", on, with_conv=True)
 
 
 def _set_width(config: TrainConfig, units: int) -> TrainConfig:
-    def edit(b: blocks.Blocks) -> None:
-        if not b.fc:
-            raise PlaygroundError("cannot sweep the units per hidden layer: the model has no hidden fc layers")
-        for f in b.fc:
-            f.units = units
-
-    return _edit_blocks(config, "the units per hidden layer", edit)
+    return _set_layers(config, "the units per hidden layer", "units", units)
 
 
 def _units(text: str) -> int:
@@ -319,94 +311,3 @@ def members(base: TrainConfig, setting: str, values: list, seeds: list[int] | No
 
 
 # --- reading histories --------------------------------------------------------------------
-
-
-def converged_epoch(accuracies: list[float], threshold: float = 0.005, patience: int = 2) -> int | None:
-    """The first epoch (1-based) after which the test accuracy changes by less than `threshold`
-    from one epoch to the next for `patience` epochs in a row; None if the run never settles.
-    Flat curves settle too: `convergence` is the one that also asks whether the run learned."""
-    for e in range(1, len(accuracies) - patience + 1):
-        window = accuracies[e - 1 : e + patience]
-        if all(abs(b - a) < threshold for a, b in itertools.pairwise(window)):
-            return e
-    return None
-
-
-def target_epoch(accuracies: list[float], target: float = 0.9) -> int | None:
-    """The first epoch (1-based) whose test accuracy reaches `target`; None if none does."""
-    return next((e for e, a in enumerate(accuracies, 1) if a >= target), None)
-
-
-def convergence(
-    status: str, epochs: list[dict], num_classes: int, threshold: float = 0.005, patience: int = 2
-) -> tuple[int | None, str | None]:
-    """(converged epoch, None), or (None, why not): a run that diverged or is not learning has no
-    converged epoch, however flat its accuracy (a run stuck at chance is "not learning", never
-    "converged at epoch 2"); (None, None) when a learning run has not settled yet."""
-    why = diagnosis.failure(status, epochs, num_classes)
-    if why is not None:
-        return None, why
-    return converged_epoch([e["test_accuracy"] for e in epochs], threshold, patience), None
-
-
-def flags(status: str, epochs: list[dict], first_loss: float | None, num_classes: int, loss: str = "cross-entropy") -> list[str]:
-    """Plain-language warnings about one run's curves (the rules are diagnosis.py's)."""
-    evidence = diagnosis.Evidence(None, status, epochs, first_loss, num_classes, loss=loss)
-    return [f.message for f in diagnosis.diagnose(evidence)]
-
-
-@dataclass
-class Outcome:
-    """One finished (or running) member with what the tables need."""
-
-    member: Member
-    run_id: int
-    status: str
-    params: int | None
-    epochs: list[dict]
-    first_loss: float | None
-
-
-def table(outcomes: list[Outcome], num_classes: int, target: float = 0.9, threshold: float = 0.005, patience: int = 2) -> list[dict]:
-    """One row per swept value (seeds pooled): the course's tables in one.
-
-    test_accuracy is the mean final test accuracy over seeds (min and max beside it);
-    converged_epoch and target_epoch are the epochs by which every seed got there, None when any
-    seed did not; not_converged says why when a seed diverged or is not learning (see convergence)."""
-    rows = []
-    for lbl in dict.fromkeys(o.member.label for o in outcomes):
-        group = [o for o in outcomes if o.member.label == lbl]
-        finals = [o.epochs[-1]["test_accuracy"] for o in group if o.epochs]
-        vals = [o.epochs[-1]["val_accuracy"] for o in group if o.epochs and o.epochs[-1].get("val_accuracy") is not None]
-        means = [statistics.fmean(e["test_accuracy"] for e in o.epochs) for o in group if o.epochs]
-        conv = [convergence(o.status, o.epochs, num_classes, threshold, patience) for o in group]
-        targ = [target_epoch([e["test_accuracy"] for e in o.epochs], target) for o in group]
-        rows.append(
-            {
-                "value": lbl,
-                "runs": len(group),
-                "status": ", ".join(sorted({o.status for o in group})),
-                "test_accuracy": statistics.fmean(finals) if finals else None,
-                "test_accuracy_min": min(finals) if finals else None,
-                "test_accuracy_max": max(finals) if finals else None,
-                "mean_test_accuracy": statistics.fmean(means) if means else None,
-                "val_accuracy": statistics.fmean(vals) if vals else None,
-                "train_accuracy": statistics.fmean(o.epochs[-1]["train_accuracy"] for o in group if o.epochs) if finals else None,
-                "converged_epoch": None if not conv or any(c is None for c, _ in conv) else max(c for c, _ in conv),
-                "not_converged": next((why for _, why in conv if why), None),  # diverged / not learning, else None
-                "target_epoch": None if None in targ or not targ else max(targ),
-                "params": group[0].params,
-                "flags": _group_flags(group, num_classes),
-            }
-        )
-    return rows
-
-
-def _group_flags(group: list[Outcome], num_classes: int) -> list[str]:
-    """The flags of a value's runs; with several seeds, each names the seed whose run it is about
-    (the table's numbers are over all seeds: "seed 1: not learning" where the others learn)."""
-    out: dict[str, None] = {}
-    for o in group:
-        for f in flags(o.status, o.epochs, o.first_loss, num_classes, o.member.config.loss):
-            out[f"seed {o.member.seed}: {f}" if len(group) > 1 else f] = None
-    return sorted(out)

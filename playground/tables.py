@@ -12,7 +12,7 @@ def _pct(x) -> str:
 
 
 def sweep_frame(rows: list[dict], setting_title: str, target: float, seeds: int = 1, mean_over_epochs: bool = False) -> pd.DataFrame:
-    """sweeps.table rows -> the table a student hands in, one row per value."""
+    """sweep_summary.table rows -> the table a student hands in, one row per value."""
     out = []
     for r in rows:
         row = {setting_title: r["value"], "test accuracy": _pct(r["test_accuracy"])}

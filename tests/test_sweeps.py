@@ -5,12 +5,13 @@ import math
 
 import pytest
 
-from playground import experiments, jobs, sweeps, tables
+from playground import experiments, jobs, sweep_summary, sweeps, tables
 from playground.config import TrainConfig
 from playground.diagnosis import overfitting
 from playground.errors import PlaygroundError
 from playground.events import StepEvent
-from playground.sweeps import Member, Outcome, converged_epoch, convergence, flags, members, parse_values, target_epoch
+from playground.sweep_summary import Outcome, converged_epoch, convergence, flags, target_epoch
+from playground.sweeps import Member, members, parse_values
 from playground.train import train
 
 BASE = TrainConfig(model="fc32 relu", lr=0.1, epochs=2, batch_size=16, train_limit=200)
@@ -156,7 +157,7 @@ def test_a_run_that_is_not_learning_or_diverged_has_not_converged():
     assert convergence("completed", blown, 10) == (None, "diverged")
     settled = _epochs([1.0, 0.6, 0.5, 0.5], [1.0, 0.7, 0.6, 0.6], [0.6, 0.8, 0.8, 0.8])
     assert convergence("completed", settled, 10) == (2, None)
-    rows = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("0.1", 0, [0.6, 0.8, 0.8, 0.8])], num_classes=10)
+    rows = sweep_summary.table([_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("0.1", 0, [0.6, 0.8, 0.8, 0.8])], num_classes=10)
     assert rows[0]["converged_epoch"] is None and rows[0]["not_converged"] == "not learning"
     assert any(f.startswith("not learning") for f in rows[0]["flags"])
     assert rows[1]["converged_epoch"] == 2 and rows[1]["not_converged"] is None
@@ -185,7 +186,7 @@ def test_model_labels_show_the_layers():
     assert sweeps.label("model", "fc512 relu fc512 relu fc512 relu fc512 relu") == "deeper (fc512 relu fc512 relu fc512 relu fc512 relu)"
     assert sweeps.label("model", "") == "linear (no hidden layers)"
     assert sweeps.label("model", "fc64 relu") == "fc64 relu"
-    rows = sweeps.table([_outcome(sweeps.label("model", "fc1024 relu fc728 relu"), 0, [0.5, 0.8])], num_classes=10)
+    rows = sweep_summary.table([_outcome(sweeps.label("model", "fc1024 relu fc728 relu"), 0, [0.5, 0.8])], num_classes=10)
     assert tables.sweep_frame(rows, "model", 0.9).iloc[0]["model"] == "wider (fc1024 relu fc728 relu)"
 
 
@@ -196,7 +197,7 @@ def _outcome(label, seed, accs, params=100, status="completed"):
 
 
 def test_table_pools_seeds_and_says_not_reached():
-    rows = sweeps.table(
+    rows = sweep_summary.table(
         [_outcome("0.1", 0, [0.85, 0.9, 0.905]), _outcome("0.1", 1, [0.8, 0.88, 0.92]), _outcome("1", 0, [0.1, 0.1, 0.1])],
         num_classes=10,
         target=0.9,
@@ -219,11 +220,11 @@ def test_table_pools_seeds_and_says_not_reached():
 
 
 def test_a_flag_of_one_seed_names_that_seed():
-    rows = sweeps.table(
+    rows = sweep_summary.table(
         [_outcome("1", 0, [0.1, 0.1, 0.1]), _outcome("1", 1, [0.5, 0.7, 0.8])], num_classes=10, target=0.9, threshold=0.01, patience=1
     )
     assert next(f for f in rows[0]["flags"] if "not learning" in f).startswith("seed 0: not learning")  # seed 1 learns
-    alone = sweeps.table([_outcome("1", 0, [0.1, 0.1, 0.1])], num_classes=10, target=0.9, threshold=0.01, patience=1)
+    alone = sweep_summary.table([_outcome("1", 0, [0.1, 0.1, 0.1])], num_classes=10, target=0.9, threshold=0.01, patience=1)
     assert alone[0]["flags"][0].startswith("not learning")  # one seed: nothing to name
 
 
@@ -237,5 +238,5 @@ def test_a_real_sweep_through_the_job_manager(tiny_home):
     assert loaded.setting == "lr" and [m["label"] for m in loaded.members] == ["0.1", "0.01"]
     outs = experiments.outcomes(manager.store, loaded)
     assert [len(o.epochs) for o in outs] == [2, 2] and outs[0].first_loss == outs[1].first_loss
-    rows = sweeps.table(outs, num_classes=10)
+    rows = sweep_summary.table(outs, num_classes=10)
     assert [r["value"] for r in rows] == ["0.1", "0.01"] and rows[0]["params"] == 784 * 32 + 32 + 330

@@ -34,7 +34,7 @@ def _seeds(text: str | None) -> list[int] | None:
 
 
 def cmd_sweep(args) -> int:
-    from playground import datasets, experiments, jobs, sweeps
+    from playground import datasets, experiments, jobs, sweep_summary, sweeps
 
     base = train_config(args)
     values = sweeps.parse_values(args.param, args.values)
@@ -47,7 +47,7 @@ def cmd_sweep(args) -> int:
     sweep, started = experiments.start(manager, base, args.param, values, seeds, on_event=_progress(args, twins, seeds, bars))
     _wait(started, bars)
     outcomes = experiments.outcomes(manager.store, sweep)
-    rows = sweeps.table(outcomes, datasets.info(base.dataset).num_classes, args.target_accuracy, args.threshold, args.patience)
+    rows = sweep_summary.table(outcomes, datasets.info(base.dataset).num_classes, args.target_accuracy, args.threshold, args.patience)
     if args.json:
         _print_json(args, manager.store, sweep, started, rows)
     else:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from playground import datasets, experiments, jobs, sweeps, tables
+from playground import datasets, experiments, jobs, sweep_summary, sweeps, tables
 from playground.experiments import SweepRun
 from playground.runs import ACTIVE, Run, RunStore
 from playground.ui.compare_charts import Series, epoch_overlay, gradient_overlay, long_labels, step_loss_overlay
@@ -108,7 +108,7 @@ def sweep_results(sweep_id: int) -> None:
         setting = sweeps.SETTINGS[sweep.setting]
         outcomes = experiments.outcomes(store, sweep)
         num_classes = experiments.num_classes(sweep)
-        rows = sweeps.table(outcomes, num_classes, target, threshold, patience)
+        rows = sweep_summary.table(outcomes, num_classes, target, threshold, patience)
         df = tables.sweep_frame(rows, setting.title, target, seeds=len(sweep.seeds), mean_over_epochs=mean)
         # a model's label carries its layers: past 360 px it is cut here (the legends show it whole),
         # so that the accuracy, epochs and parameter columns stay in view at 1400 px
