@@ -15,19 +15,10 @@ from PIL import Image
 
 from playground.ui import network_chart as nc
 from playground.unitmaps import NetworkMaps
+from tests.test_charts import walk
 
 ORANGE, WHITE, BLUE = (0xF2, 0x8E, 0x2B), (255, 255, 255), (0x4E, 0x79, 0xA7)
 R = 6
-
-
-def walk(spec):
-    if isinstance(spec, dict):
-        yield spec
-        for v in spec.values():
-            yield from walk(v)
-    elif isinstance(spec, list):
-        for v in spec:
-            yield from walk(v)
 
 
 def mark_type(layer: dict) -> str | None:
