@@ -239,3 +239,46 @@ def test_every_feature_pill_is_on_the_page_and_clickable(server, page):
             return [b.innerText, r.left >= col.left - 1 && r.right <= col.right + 1, !!hit && b.contains(hit)]; }); }""")
     assert len(boxes) == 7, boxes
     assert all(inside and reachable for _, inside, reachable in boxes), boxes
+
+
+def test_step_play_pause_and_leaving_the_page(server, page):
+    """Step shows one batch worked by hand; Play trains in bursts; Pause holds; leaving the page and
+    coming back keeps the stepped network (it lives in the session)."""
+    open_page(page, f"{server}/toy?tepochs=5")
+    step = page.get_by_role("button", name="Step", exact=True)
+    expect(step).to_be_visible(timeout=30_000)
+    step.click()
+    expect(page.get_by_text(re.compile(r"Step 1 \(epoch 1\): a batch of 16 training points"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"equals autograd's: the largest difference is"))).to_be_visible()
+    view(page, "step", page.get_by_text(re.compile(r"Step 1 \(epoch 1\)")))
+    page.get_by_role("button", name="Play", exact=True).click()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible(timeout=30_000)
+    progress = page.get_by_text(re.compile(r"step (\d+) of \d+ · train loss"))
+    expect(progress).to_be_visible(timeout=30_000)
+    time.sleep(2)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=30_000)
+    time.sleep(1)
+    paused = int(re.search(r"step (\d+) of", progress.inner_text()).group(1))
+    assert paused > 1
+    time.sleep(1.5)
+    assert int(re.search(r"step (\d+) of", progress.inner_text()).group(1)) == paused  # paused: nothing trains
+    page.get_by_role("link", name="Conv arithmetic").click()
+    page.wait_for_url(re.compile(r"/conv"), timeout=30_000)
+    page.get_by_role("link", name="Toy 2D").click()
+    expect(page.get_by_text(re.compile(rf"step {paused} of \d+ · train loss"))).to_be_visible(timeout=30_000)
+
+
+def test_twin_runs_with_a_bad_then_a_good_value(server, page):
+    open_page(page, f"{server}/toy?tepochs=10&twin=lr")
+    box = page.get_by_label("Twin's value", exact=True).and_(page.get_by_test_id("stTextInputField"))
+    expect(box).to_be_visible(timeout=30_000)
+    box.fill("fast")
+    box.press("Enter")
+    expect(page.get_by_text("learning rate value 'fast' is not a number")).to_be_visible(timeout=30_000)
+    box.fill("0.3")
+    box.press("Enter")
+    page.get_by_role("button", name="Train both").click()
+    expect(page.get_by_text(re.compile(r"Run \d+ completed · test accuracy"))).to_have_count(2, timeout=90_000)
+    assert link(page)["twinvalue"] == "0.3"
+    view(page, "twins", page.get_by_text(re.compile(r"Run \d+ completed")).first)
