@@ -44,7 +44,9 @@ def test_a_queued_runs_page_does_not_slow_the_run_ahead_and_stop_takes_it_off_th
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Queued: it starts when")).to_be_visible(timeout=30_000)
     queued_shown, data_shown = [], []
-    for _ in range(4):  # interleaved, so that a drift of the machine's speed hits both alike
+    for _ in range(
+        6
+    ):  # interleaved, so that a drift of the machine's speed hits both alike; 6 pairs: a window's count moves with the store's flushes
         queued_shown.append(_steps_per_second(server, ahead, page))
         nav(page, "Data", settle_ms=0)
         data_shown.append(_steps_per_second(server, ahead, page))
