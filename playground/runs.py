@@ -11,9 +11,9 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,7 @@ class Run:
 class RunStore:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -137,10 +138,18 @@ class RunStore:
                 f"cannot open the run store {self.path} ({e}): make its folder writable or set PLAYGROUND_HOME to a writable folder"
             ) from None
 
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened once: opening one costs more than a small write."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     def _write(self, sql: str, args: Iterable = (), many: bool = False) -> int:
@@ -150,7 +159,7 @@ class RunStore:
     def _write_all(self, statements: list[tuple[str, Iterable]], one: bool = False) -> int:
         """Each (sql, rows) with executemany (one: (sql, args) with execute), in one transaction."""
         try:
-            with closing(self._connect()) as db, db:
+            with self._db() as db:
                 if one:
                     return db.execute(*statements[0]).lastrowid
                 for sql, rows in statements:
@@ -162,8 +171,7 @@ class RunStore:
             ) from None
 
     def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
-        with closing(self._connect()) as db:
-            return db.execute(sql, tuple(args)).fetchall()
+        return self._db().execute(sql, tuple(args)).fetchall()
 
     # --- writing, in the order a run goes through ---
 
@@ -296,6 +304,17 @@ class RunStore:
 
         rows = self._read("SELECT epoch, probability FROM snapshots WHERE run_id=? ORDER BY epoch", (run_id,))
         return [(r["epoch"], np.frombuffer(r["probability"], dtype=np.float32)) for r in rows]
+
+    def snapshot_ends(self, run_id: int) -> list[tuple[int, Any]]:
+        """The first and the latest of snapshots(run_id) (one when there is one, none when none): what a
+        page polling a training run draws, without reading every epoch's grid on each poll."""
+        import numpy as np
+
+        sql = (
+            "SELECT epoch, probability FROM snapshots WHERE run_id=?1 AND epoch IN "
+            "((SELECT MIN(epoch) FROM snapshots WHERE run_id=?1), (SELECT MAX(epoch) FROM snapshots WHERE run_id=?1)) ORDER BY epoch"
+        )
+        return [(r["epoch"], np.frombuffer(r["probability"], dtype=np.float32)) for r in self._read(sql, (run_id,))]
 
     def network(self, run_id: int):
         """(epoch, unitmaps.NetworkMaps) of a toy run's latest snapshot, or None."""

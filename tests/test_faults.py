@@ -57,6 +57,7 @@ def test_a_disk_that_fills_up_during_step_writes_fails_the_run(tiny_home, monkey
         start(self, run_id, event)
         with closing(connect(self)) as db:
             limit["pages"] = db.execute("PRAGMA page_count").fetchone()[0]
+        self._db().execute(f"PRAGMA max_page_count = {limit['pages']}")  # the connection this thread keeps, opened before
 
     monkeypatch.setattr(RunStore, "_connect", capped)
     monkeypatch.setattr(RunStore, "start", started)
@@ -75,7 +76,7 @@ def test_sqlite_errors_become_playground_errors(home, monkeypatch):
     def locked(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(store, "_connect", locked)
+    monkeypatch.setattr(store, "_db", locked)  # the connection this thread would use
     with pytest.raises(PlaygroundError, match="cannot be written \\(database or disk is full\\)"):
         store.create(TrainConfig())
 

@@ -33,6 +33,23 @@ def test_store_round_trip(home):
     assert store.get(run_id) is None and store.steps(run_id) == []
 
 
+def test_snapshot_ends_are_the_first_and_the_latest_snapshot(home):
+    import numpy as np
+
+    store = RunStore(runs_db_path())
+    run_id, other = store.create(cfg()), store.create(cfg(seed=1))
+    assert store.snapshot_ends(run_id) == []
+    store.add_snapshot(run_id, 1, np.full(4, 0.1, dtype=np.float32))
+    assert [e for e, _ in store.snapshot_ends(run_id)] == [1]  # one snapshot is both ends, given once
+    for epoch in (2, 3):
+        store.add_snapshot(run_id, epoch, np.full(4, epoch / 10, dtype=np.float32))
+    store.add_snapshot(other, 9, np.zeros(4, dtype=np.float32))
+    ends = store.snapshot_ends(run_id)
+    assert [e for e, _ in ends] == [1, 3] and np.allclose(ends[1][1], 0.3)
+    every = store.snapshots(run_id)
+    assert [e for e, _ in ends] == [every[0][0], every[-1][0]] and np.array_equal(ends[0][1], every[0][1])
+
+
 def test_orphaned_runs_are_marked_interrupted(home):
     store = RunStore(runs_db_path())
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=False)
