@@ -24,3 +24,13 @@ def resolve_device(name: str = "auto") -> torch.device:
 def available_devices() -> list[str]:
     """The device settings this machine can run: auto and cpu always, cuda and mps where present."""
     return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
+
+
+CPU_THREADS = torch.get_num_threads()  # torch's choice when the process started: one per core
+
+
+def set_cpu_threads(tiny: bool) -> None:
+    """One CPU thread for a toy run, torch's default otherwise. A toy run's tensors (a batch of 16
+    points of 2 to 7 features) are too small to split: a second thread wins nothing and, spinning
+    between operations, took a core from the page drawing the run (measured in the README)."""
+    torch.set_num_threads(1 if tiny else CPU_THREADS)

@@ -16,7 +16,7 @@ from torch import nn
 from playground import datasets, layerstats, loop
 from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
-from playground.devices import resolve_device
+from playground.devices import resolve_device, set_cpu_threads
 from playground.events import EpochEvent, Event, StepEvent, has_grad_stats
 from playground.families import build_model, preview_model
 from playground.models import eval_batch_size
@@ -49,6 +49,7 @@ class Training:
     def __init__(self, config: TrainConfig, data: datasets.Dataset | None):
         meta = datasets.info(config.dataset)
         self.config, self.device = config, resolve_device(config.device)
+        set_cpu_threads(tiny=meta.is_toy)
         self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
         config.check_model()  # shapes and size, before any weight is allocated
         self.eval_batch = eval_batch_size(preview_model(config.model, config.input_shape, meta.num_classes), config.input_shape)
