@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import augment, datasets
-from playground.ui import charts
+from playground.ui import charts, region_map
 from playground.ui.data import augmentation_preview, dataset_or_stop, image_array, normalisation_stats
 from playground.ui.state import set_defaults
 
@@ -13,7 +13,7 @@ st.title(f"Data: {meta.title}")
 st.caption(meta.description)
 ds = dataset_or_stop(name)
 if meta.is_toy:
-    st.altair_chart(charts.toy_points(ds), width="stretch")
+    st.altair_chart(region_map.points_chart(ds), width="stretch")
     st.markdown(
         f"- {len(ds.x_train):,} training and {len(ds.x_test):,} test points; one point has shape **[2]** (x, y), "
         f"a batch of 32 has shape **[32, 2]**.\n- Change their number, noise and split on the **Toy 2D** page."

@@ -8,7 +8,7 @@ from playground import boundary, datasets, features, jobs, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
-from playground.ui import charts, state, step_view, toy_twins, toy_view
+from playground.ui import region_map, state, step_view, toy_twins, toy_view
 from playground.ui.toy_controls import DATA, control, feature_control, hidden
 
 st.title("Toy 2D")
@@ -96,11 +96,11 @@ if ds.info.is_regression:
 elif st.toggle("Fit a linear SVM and an RBF-kernel SVM on the same split", key="toy_baselines"):
     cols = st.columns(3)
     accuracy = f": test accuracy {shown.final['test_accuracy']:.0%}" if shown is not None and "test_accuracy" in shown.final else ""
-    cols[0].altair_chart(toy_view.latest_map(shown, f"The network{accuracy}", ds, g, view.show_test, view.discrete), width="stretch")
+    cols[0].vega_lite_chart(toy_view.latest_map(shown, f"The network{accuracy}", ds, g, view.show_test, view.discrete), width="content")
     cols[0].caption("The network of the settings above (its latest map; press Train if there is none).")
     for col, b in zip(cols[1:], boundary.svm_baselines(ds, g)):
         title = f"{b.name}: test accuracy {b.test_accuracy:.0%}"
-        col.altair_chart(charts.decision_regions(ds, g.xs, g.ys, b.probability, title, 300, view.show_test, view.discrete), width="stretch")
+        col.vega_lite_chart(region_map.region_map(ds, g, b.probability, title, view.show_test, view.discrete), width="content")
         col.caption(f"{b.name}: train accuracy {b.train_accuracy:.1%}, test accuracy {b.test_accuracy:.1%}.")
     st.caption(
         "The same grid, the same points. A linear classifier can only draw a straight line: on circles or XOR it is no better than a guess. "

@@ -25,7 +25,7 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4  # after the first epoch, the latest, the network, the loss per epoch
     assert "image" in str(charts[2].proto) and "Hidden layer 1" in str(charts[2].proto)  # every unit's map, drawn
-    assert "After epoch 60" in str(charts[1].proto.spec)
+    assert "After epoch 60" in str(charts[1].proto)
     store = jobs.manager().store
     assert store.get(run_id).config.dataset == "xor" and store.snapshots(run_id)[-1][0] == 60  # stored with its regions
     at.toggle(key="toy_baselines").set_value(True).run()
@@ -37,7 +37,7 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     fresh = app("app_pages/toy.py")  # another session, with Streamlit's caches emptied: only the run store knows the run
     fresh.selectbox(key="toy_set").set_value("xor").run()
     fresh.number_input(key="toy_epochs").set_value(60).run()
-    assert "After epoch 60" in str(fresh.get("vega_lite_chart")[1].proto.spec)  # another session: the stored run, no training
+    assert "After epoch 60" in str(fresh.get("vega_lite_chart")[1].proto)  # another session: the stored run, no training
     assert "From the run store, nothing trained now" in fresh.success[0].value and f"as run {run_id}" in fresh.success[0].value
     fresh.button(key="toy_train").click().run()
     assert fresh.session_state.toy_run == run_id and len(store.list_runs()) == 1  # Train again: the cache

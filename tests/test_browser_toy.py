@@ -128,7 +128,7 @@ def test_features_train_and_the_network_drawing(server, page):
 
     caption = page.get_by_text(re.compile(r"^Inside the network after epoch 40"))
     expect(caption).to_be_visible(timeout=30_000)
-    network = page.get_by_test_id("stVegaLiteChart").filter(has=page.locator("svg image"))
+    network = page.get_by_test_id("stVegaLiteChart").filter(has=page.locator("svg image")).filter(has_text="P(class 1)")
     expect(network).to_have_count(1)
     tiles = network.locator("svg image")
     expect(tiles).to_have_count(4)  # x1², x2², the output, and the output's map large
@@ -244,7 +244,7 @@ def test_every_feature_pill_is_on_the_page_and_clickable(server, page):
 def test_step_play_pause_and_leaving_the_page(server, page):
     """Step shows one batch worked by hand; Play trains in bursts; Pause holds; leaving the page and
     coming back keeps the stepped network (it lives in the session)."""
-    open_page(page, f"{server}/toy?tepochs=5")
+    open_page(page, f"{server}/toy?tepochs=200")  # Play must still be playing when Pause is pressed
     step = page.get_by_role("button", name="Step", exact=True)
     expect(step).to_be_visible(timeout=30_000)
     step.click()

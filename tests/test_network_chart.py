@@ -1,4 +1,4 @@
-"""The network drawing's spec (chart.to_dict()): one PNG tile per kept unit, links whose width is |w|
+"""The network drawing's spec (chart): one PNG tile per kept unit, links whose width is |w|
 and colour its sign, the column headers, the hover selection; and the tiles' colours: y up, orange
 low, white in the middle, blue high."""
 
@@ -13,6 +13,7 @@ import pytest
 import vl_convert as vlc
 from PIL import Image
 
+from playground.ui import heatmap
 from playground.ui import network_chart as nc
 from playground.unitmaps import NetworkMaps
 from tests.test_charts import walk
@@ -83,7 +84,7 @@ def close(pixel, color, tol: int = 3) -> bool:
 
 def test_one_tile_per_kept_unit_as_a_png_of_the_requested_size_and_vega_draws_it():
     nm = toy()
-    spec = nc.network_chart(nm, tile=40, large=200).to_dict()
+    spec = nc.network_chart(nm, tile=40, large=200)
     json.dumps(spec, allow_nan=False)
     tiles = rows_of(spec, "image", width=40, height=40)
     assert [t["unit"] for t in tiles] == [n for names in nm.names for n in names]  # 2 + 8 + 8 (of 64) + 1
@@ -101,7 +102,7 @@ def test_link_width_grows_with_abs_weight_and_its_colour_follows_the_sign():
     nm = toy(hidden=(3, 2), w1=w1)
     nm.weights[1][:] = 0.5
     nm.weights[2][:] = -0.25
-    links = rows_of(nc.network_chart(nm).to_dict(), "rule")
+    links = rows_of(nc.network_chart(nm), "rule")
     assert len(links) == 2 * 3 + 3 * 2 + 2 * 1
     by_abs = sorted(links, key=lambda r: abs(r["w"]))
     widths = [r["width"] for r in by_abs]
@@ -113,7 +114,7 @@ def test_link_width_grows_with_abs_weight_and_its_colour_follows_the_sign():
 
 
 def test_links_are_drawn_under_the_tiles():
-    spec = nc.network_chart(toy()).to_dict()
+    spec = nc.network_chart(toy())
     net = spec["hconcat"][0]["layer"]
     kinds = [mark_type(layer) for layer in net]
     assert kinds.index("rule") < kinds.index("image")
@@ -121,22 +122,22 @@ def test_links_are_drawn_under_the_tiles():
 
 def test_a_map_growing_with_y_is_blue_at_the_top_and_orange_at_the_bottom():
     ys = np.repeat(np.linspace(-1, 1, R), R)  # row-major over (y, x), y ascending
-    px = pixels(nc.tile_png(ys, R, -1.0, 1.0, size=32))
+    px = pixels(heatmap.png(ys, R, -1.0, 1.0, size=32))
     assert px.shape == (32, 32, 3)
     assert close(px[0, 16], BLUE, tol=12) and close(px[-1, 16], ORANGE, tol=12)
     assert (px[0] == px[0, 0]).all()  # nothing changes along x
     xs = np.tile(np.linspace(-1, 1, R), R)
-    px = pixels(nc.tile_png(xs, R, -1.0, 1.0, size=32))
+    px = pixels(heatmap.png(xs, R, -1.0, 1.0, size=32))
     assert close(px[16, 0], ORANGE, tol=12) and close(px[16, -1], BLUE, tol=12)  # x grows to the right
 
 
 def test_white_is_the_middle_of_the_range_and_values_outside_are_clipped():
     zeros, halves = np.zeros(R * R), np.full(R * R, 0.5)
-    assert close(pixels(nc.tile_png(zeros, R, -1.0, 1.0))[10, 10], WHITE)  # tanh: white at 0
-    assert close(pixels(nc.tile_png(halves, R, 0.0, 1.0))[10, 10], WHITE)  # sigmoid, P(class 1): white at 0.5
-    assert close(pixels(nc.tile_png(zeros, R, 0.0, 1.0))[10, 10], ORANGE)
-    assert close(pixels(nc.tile_png(np.full(R * R, 7.0), R, -1.0, 1.0))[10, 10], BLUE)
-    assert close(pixels(nc.tile_png(np.full(R * R, -7.0), R, -1.0, 1.0))[10, 10], ORANGE)
+    assert close(pixels(heatmap.png(zeros, R, -1.0, 1.0))[10, 10], WHITE)  # tanh: white at 0
+    assert close(pixels(heatmap.png(halves, R, 0.0, 1.0))[10, 10], WHITE)  # sigmoid, P(class 1): white at 0.5
+    assert close(pixels(heatmap.png(zeros, R, 0.0, 1.0))[10, 10], ORANGE)
+    assert close(pixels(heatmap.png(np.full(R * R, 7.0), R, -1.0, 1.0))[10, 10], BLUE)
+    assert close(pixels(heatmap.png(np.full(R * R, -7.0), R, -1.0, 1.0))[10, 10], ORANGE)
 
 
 def test_an_infinite_range_is_scaled_to_the_layers_largest_value():
@@ -147,7 +148,7 @@ def test_an_infinite_range_is_scaled_to_the_layers_largest_value():
     nm.maps[1][1] = 4.0
     nm.maps[1][2] = 2.0
     assert nc.layer_range(nm, 1) == (-4.0, 4.0)
-    tiles = {t["unit"]: t for t in rows_of(nc.network_chart(nm).to_dict(), "image", width=48)}
+    tiles = {t["unit"]: t for t in rows_of(nc.network_chart(nm), "image", width=48)}
     assert close(png_of(tiles["h1.1"]["url"]).getpixel((20, 20)), WHITE)  # an off relu unit: white, not orange
     assert close(png_of(tiles["h1.2"]["url"]).getpixel((20, 20)), BLUE)
     half = np.add(WHITE, BLUE) / 2
@@ -155,15 +156,15 @@ def test_an_infinite_range_is_scaled_to_the_layers_largest_value():
 
 
 def test_headers_say_when_units_were_left_out():
-    heads = [r["header"] for r in rows_of(nc.network_chart(toy()).to_dict(), "text", fontWeight="bold", fontSize=11)]
+    heads = [r["header"] for r in rows_of(nc.network_chart(toy()), "text", fontWeight="bold", fontSize=11)]
     assert heads == ["2 features", "Hidden layer 1: 8 units", "Hidden layer 2: 8 of 64 units shown", "Output"]
-    heads = [r["header"] for r in rows_of(nc.network_chart(toy(hidden=(3, 8))).to_dict(), "text", fontWeight="bold", fontSize=11)]
+    heads = [r["header"] for r in rows_of(nc.network_chart(toy(hidden=(3, 8))), "text", fontWeight="bold", fontSize=11)]
     assert heads == ["2 features", "Hidden layer 1: 3 units", "Hidden layer 2: 8 units", "Output"]
     assert not any("shown" in h for h in heads)
 
 
 def test_hovering_a_tile_selects_its_unit_and_the_large_view_shows_it_the_output_first():
-    spec = nc.network_chart(toy()).to_dict()
+    spec = nc.network_chart(toy())
     (param,) = [p for p in spec["params"] if p.get("select", {}).get("type") == "point"]
     assert param["select"]["fields"] == ["unit"] and "pointerover" in param["select"]["on"]
     assert param["value"] == [{"unit": "P(class 1)"}]

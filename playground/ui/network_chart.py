@@ -4,34 +4,26 @@ square heatmap of what it outputs over the plane, the links between neurons line
 |weight| and whose colour is its sign; hovering a neuron shows its map large, on the right.
 
 The data is playground.unitmaps.NetworkMaps. The chart is redrawn twice a second while a run trains,
-so it stays small: one PNG of TILE px a unit (a few hundred bytes each), sent once as a data URL and
-used by both the column and the large view (which the browser scales up, smoothly).
+so it stays cheap: one PNG of TILE px a unit (playground.ui.heatmap, a few hundred bytes each), used by
+both the column and the large view (which the browser scales up, smoothly); and a Vega-Lite spec built
+once per shape of network, whose named datasets (the tiles, the links, the texts) are all that change
+from one epoch to the next, so the browser updates the chart's data instead of building a new chart
+(and the unit hovered stays hovered).
 
-Colours follow charts.decision_regions: orange the low side (class 0, negative), white the middle,
-blue the high side (class 1, positive). Where the middle is:
-- a range symmetric about 0 (tanh: -1..1): white is 0;
-- (0, 1) (sigmoid, P(class 1)): white is 0.5;
-- an infinite end (relu: 0..inf, "none" and the input features: -inf..inf): the range becomes
-  (-m, m), m the layer's largest observed |value|, so white is 0 there too: a relu unit that is off
-  is white, never orange (the colour of a negative value), and the units of a layer share one scale.
+Colours follow playground.ui.heatmap; the units of a layer share one scale.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import functools
 import math
 
 import altair as alt
 import numpy as np
-import pandas as pd
-from PIL import Image
 
+from playground.ui.heatmap import HIGH_COLOR, LOW_COLOR, data_url, finite_range, png
 from playground.unitmaps import NetworkMaps
 
-LOW_COLOR = "#f28e2b"  # orange: negative, class 0 (charts.decision_regions)
-MID_COLOR = "#ffffff"
-HIGH_COLOR = "#4e79a7"  # blue: positive, class 1
 LINK_MIN_PX, LINK_MAX_PX = 0.3, 6.0  # stroke width of a link of weight 0 and of the network's largest |w|
 LINK_OPACITY = 0.7
 GAP_X = 100  # px between the columns' tiles (the links' room)
@@ -41,45 +33,10 @@ LABEL_PX = 72  # px left of the inputs' tiles: the features' names
 FOOT_PX = 22  # px under the tiles: the output's name
 
 
-def _rgb(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
-
-
-def _finite_range(values: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """(low, high), with an infinite end replaced as the module's docstring says: (-m, m), m = max |value|."""
-    if math.isfinite(low) and math.isfinite(high) and high > low:
-        return float(low), float(high)
-    finite = np.abs(values[np.isfinite(values)]) if np.size(values) else np.zeros(0)
-    m = float(finite.max()) if finite.size else 0.0
-    m = m if m > 0 else 1.0
-    return -m, m
-
-
-def tile_png(values: np.ndarray, resolution: int, low: float, high: float, size: int = 48) -> bytes:
-    """One unit's map (r*r values, row-major over (y, x), y ascending) as a size x size PNG: y grows
-    upward, orange at low, white at the middle of (low, high), blue at high; values outside are clipped.
-    The map is upscaled smoothly (bilinear, on the values: a boundary goes through white, not brown).
-    An infinite end: (-m, m), m the largest |value| of these values (network_chart passes the layer's)."""
-    low, high = _finite_range(np.asarray(values, dtype=np.float32), low, high)
-    grid = np.asarray(values, dtype=np.float32).reshape(resolution, resolution)[::-1]  # row 0: the top, the largest y
-    big = np.asarray(Image.fromarray(np.ascontiguousarray(grid), mode="F").resize((size, size), Image.Resampling.BILINEAR))
-    mid, half = (low + high) / 2, (high - low) / 2
-    t = np.clip(np.nan_to_num((big - mid) / half), -1.0, 1.0)[..., None]  # -1 low, 0 middle, 1 high
-    white, rgb = _rgb(MID_COLOR), np.where(t < 0, _rgb(LOW_COLOR), _rgb(HIGH_COLOR))
-    pixels = np.rint(white + np.abs(t) * (rgb - white)).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(pixels, mode="RGB").save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def layer_range(nm: NetworkMaps, layer: int) -> tuple[float, float]:
     """The colour range of a layer's tiles: its output range, an infinite end made (-m, m) over its maps."""
     low, high = nm.ranges[layer]
-    return _finite_range(np.asarray(nm.maps[layer]), low, high)
+    return finite_range(np.asarray(nm.maps[layer]), low, high)
 
 
 def header(nm: NetworkMaps, layer: int) -> str:
@@ -108,18 +65,18 @@ def _layout(nm: NetworkMaps, tile: int) -> tuple[list[list[tuple[float, float]]]
     return centres, width, HEADER_PX + body + FOOT_PX
 
 
-def _nodes(nm: NetworkMaps, centres, tile: int) -> pd.DataFrame:
+def _nodes(nm: NetworkMaps, centres, tile: int) -> list[dict]:
     rows = []
     for layer, names in enumerate(nm.names):
         low, high = layer_range(nm, layer)
         for i, name in enumerate(names):
-            url = data_url(tile_png(nm.maps[layer][i], nm.resolution, low, high, size=tile))
+            url = data_url(png(nm.maps[layer][i], nm.resolution, low, high, size=tile))
             x, y = centres[layer][i]
             rows.append({"unit": name, "layer": layer, "kind": nm.kinds[layer], "url": url, "x": x, "y": y})
-    return pd.DataFrame(rows, columns=["unit", "layer", "kind", "url", "x", "y"])
+    return rows
 
 
-def _links(nm: NetworkMaps, centres) -> pd.DataFrame:
+def _links(nm: NetworkMaps, centres) -> list[dict]:
     """One row per link (unit i of layer l -> unit j of layer l+1, weight weights[l][j, i])."""
     biggest = max((float(np.abs(w).max()) for w in nm.weights if np.size(w)), default=0.0) or 1.0
     rows = []
@@ -140,25 +97,24 @@ def _links(nm: NetworkMaps, centres) -> pd.DataFrame:
                         "label": f"w = {v:.2f} ({source} -> {target})",
                     }
                 )
-    return pd.DataFrame(rows, columns=["x", "y", "x2", "y2", "w", "width", "color", "label"])
+    return rows
 
 
-def _texts(nm: NetworkMaps, centres, tile: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _texts(nm: NetworkMaps, centres, tile: int) -> dict[str, list[dict]]:
     """The column headers, and the names drawn beside the tiles (the inputs' on their left, the output's under it)."""
-    heads = pd.DataFrame(
-        [{"x": centres[layer][0][0] if centres[layer] else 0.0, "y": 4.0, "header": header(nm, layer)} for layer in range(len(nm.names))],
-        columns=["x", "y", "header"],
-    )
-    labels = [{"x": x - tile / 2 - 6, "y": y, "label": n, "align": "right"} for n, (x, y) in zip(nm.names[0], centres[0])]
+    heads = [
+        {"x": centres[layer][0][0] if centres[layer] else 0.0, "y": 4.0, "header": header(nm, layer)} for layer in range(len(nm.names))
+    ]
+    right = [{"x": x - tile / 2 - 6, "y": y, "label": n} for n, (x, y) in zip(nm.names[0], centres[0])]
+    center = []
     if nm.kinds[-1] == "output" and len(nm.names) > 1:
-        labels += [{"x": x, "y": y + tile / 2 + 12, "label": n, "align": "center"} for n, (x, y) in zip(nm.names[-1], centres[-1])]
-    return heads, pd.DataFrame(labels, columns=["x", "y", "label", "align"])
+        center = [{"x": x, "y": y + tile / 2 + 12, "label": n} for n, (x, y) in zip(nm.names[-1], centres[-1])]
+    return {"heads": heads, "names_right": right, "names_center": center}
 
 
-def _hover(nm: NetworkMaps) -> alt.Parameter:
-    """The hovered unit; the output unit until a unit is hovered, the last one hovered after (no clear:
-    moving the pointer off the tiles keeps the map it showed). Only the tiles (image marks) select."""
-    first = nm.names[-1][0] if nm.names and nm.names[-1] else None
+def _hover(first: str | None) -> alt.Parameter:
+    """The hovered unit; the output unit (first) until a unit is hovered, the last one hovered after (no
+    clear: moving the pointer off the tiles keeps the map it showed). Only the tiles (image marks) select."""
     return alt.selection_point(
         name="unit_hover",
         on="image:pointerover",
@@ -170,16 +126,25 @@ def _hover(nm: NetworkMaps) -> alt.Parameter:
     )
 
 
-def network_chart(nm: NetworkMaps, tile: int = 48, large: int = 220) -> alt.HConcatChart:
-    """The network as columns of unit maps joined by their weights, and the hovered unit's map large on the right."""
+def network_chart(nm: NetworkMaps, tile: int = 48, large: int = 220) -> dict:
+    """The network as columns of unit maps joined by their weights, and the hovered unit's map large on
+    the right: a Vega-Lite spec, its data in named datasets (the spec alone is the same for every
+    epoch of a run)."""
     centres, width, height = _layout(nm, tile)
-    nodes, links = _nodes(nm, centres, tile), _links(nm, centres)
-    heads, labels = _texts(nm, centres, tile)
-    hover = _hover(nm)
+    first = nm.names[-1][0] if nm.names and nm.names[-1] else None
+    spec = dict(_template(width, height, tile, large, first))
+    spec["datasets"] = {"nodes": _nodes(nm, centres, tile), "links": _links(nm, centres), **_texts(nm, centres, tile)}
+    return spec
+
+
+@functools.lru_cache(maxsize=16)
+def _template(width: float, height: float, tile: int, large: int, first: str | None) -> dict:
+    """The spec without its data: built (and validated by Altair) once per shape of network."""
+    hover = _hover(first)
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None)
     y = alt.Y("y:Q", scale=alt.Scale(domain=[0, height], nice=False, zero=False, reverse=True), axis=None)
     lines = (
-        alt.Chart(links)
+        alt.Chart(alt.NamedData("links"))
         .mark_rule(opacity=LINK_OPACITY, strokeCap="round")
         .encode(
             x=x,
@@ -191,7 +156,7 @@ def network_chart(nm: NetworkMaps, tile: int = 48, large: int = 220) -> alt.HCon
             tooltip=[alt.Tooltip("label:N", title="link")],
         )
     )
-    node_base = alt.Chart(nodes).encode(x=x, y=y)
+    node_base = alt.Chart(alt.NamedData("nodes")).encode(x=x, y=y)
     frames = node_base.mark_rect(width=tile + 3, height=tile + 3, filled=False).encode(
         stroke=alt.condition(hover, alt.value("#222222"), alt.value("#c8c8c8")),
         strokeWidth=alt.condition(hover, alt.value(2.5), alt.value(1.0)),
@@ -200,23 +165,23 @@ def network_chart(nm: NetworkMaps, tile: int = 48, large: int = 220) -> alt.HCon
         node_base.mark_image(width=tile, height=tile).encode(url="url:N", tooltip=[alt.Tooltip("unit:N", title="unit")]).add_params(hover)
     )
     heads_text = (
-        alt.Chart(heads)
+        alt.Chart(alt.NamedData("heads"))
         .mark_text(baseline="top", fontSize=11, fontWeight="bold", lineBreak=": ", lineHeight=14, color="#333333")
         .encode(x=x, y=y, text="header:N")
     )
     names = [
-        alt.Chart(labels[labels["align"] == side])
+        alt.Chart(alt.NamedData(f"names_{side}"))
         .mark_text(fontSize=11, align=side, baseline="middle", color="#333333")
         .encode(x=x, y=y, text="label:N")
         for side in ("right", "center")
     ]
     net = alt.layer(lines, frames, images, heads_text, *names).properties(width=width, height=height)
-    return alt.hconcat(net, _large_view(nodes, hover, large), spacing=24).configure_view(stroke=None)
+    return alt.hconcat(net, _large_view(hover, large), spacing=24).configure_view(stroke=None).to_dict()
 
 
-def _large_view(nodes: pd.DataFrame, hover: alt.Parameter, large: int) -> alt.LayerChart:
+def _large_view(hover: alt.Parameter, large: int) -> alt.LayerChart:
     """The hovered unit's map at large x large px (its tile, scaled up by the browser), its name above it."""
-    base = alt.Chart(nodes).transform_filter(hover)
+    base = alt.Chart(alt.NamedData("nodes")).transform_filter(hover)
     image = base.mark_image(width=large, height=large, x=large / 2, y=26 + large / 2).encode(url="url:N", tooltip=["unit:N"])
     frame = base.mark_rect(x=-1, x2=large + 1, y=25, y2=27 + large, filled=False, stroke="#c8c8c8")
     title = base.mark_text(x=large / 2, y=8, fontSize=13, fontWeight="bold", baseline="middle", color="#333333").encode(text="unit:N")

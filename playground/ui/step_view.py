@@ -10,7 +10,7 @@ import streamlit as st
 from playground import backprop, boundary, datasets, unitmaps
 from playground.config import TrainConfig
 from playground.stepper import StepDetail, Stepper
-from playground.ui import charts, network_chart
+from playground.ui import network_chart, region_map
 
 PLAY_SECONDS = 0.5  # a redraw while Play is on: a burst of training, the maps, the losses
 SHOWN_UNITS = unitmaps.MAX_UNITS
@@ -41,10 +41,10 @@ def step_through(config: TrainConfig, ds: datasets.Dataset, g: boundary.Grid, sh
         if ss.playing:
             s.play()
         _progress(s)
-        left, right = st.columns([2, 3])
         p = s.predict(g.points)
-        left.altair_chart(charts.decision_regions(ds, g.xs, g.ys, p, f"After step {s.steps}", 300, show_test, discrete), width="stretch")
-        right.altair_chart(network_chart.network_chart(s.network(coarse.points)), width="content")
+        st.vega_lite_chart(region_map.region_map(ds, g, p, f"After step {s.steps}", show_test, discrete), width="content")
+        # below the map, not beside it: the network with its large hovered map is wider than half the page
+        st.vega_lite_chart(network_chart.network_chart(s.network(coarse.points)), width="content")
         if ss.playing and s.done:
             ss.playing = False
             st.rerun()  # the run's last step: stop polling

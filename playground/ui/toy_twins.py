@@ -64,7 +64,7 @@ def twin_section(config: TrainConfig, page: dict, ds: datasets.Dataset, g: Grid,
     def both() -> None:
         now = [None if r is None else manager.store.get(r.id) for r in runs]
         for col, (_cfg, label), run in zip(st.columns(2), pair, now):
-            col.altair_chart(latest_map(run, f"{settings.TWIN_SETTINGS[param]} {label}", ds, g, show_test, discrete), width="stretch")
+            col.vega_lite_chart(latest_map(run, f"{settings.TWIN_SETTINGS[param]} {label}", ds, g, show_test, discrete), width="content")
             col.caption(_status(run))
         if any(r is not None and r.active for r in runs) and not any(r is not None and r.active for r in now):
             st.rerun()  # both ended: stop polling

@@ -12,7 +12,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.boundary import Grid
 from playground.runs import Run
-from playground.ui import charts, network_chart
+from playground.ui import charts, network_chart, region_map
 from playground.ui.network_view import diagnosis_panel
 
 POLL_SECONDS = 0.4  # the maps are redrawn at least twice a second while a run trains
@@ -29,7 +29,8 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from
     from_store: the run was trained before (not by this session's Train): say it comes from the store."""
     first_col, live_col = st.columns(2)
     if run is None:
-        first_col.altair_chart(charts.toy_points(ds, show_test=view.show_test), width="stretch")
+        first_col.vega_lite_chart(region_map.region_map(ds, g, None, "Training and test points", view.show_test), width="content")
+        first_col.caption(region_map.legend_text(ds.info.is_regression))
         live_col.info(
             "Press **Train**: the decision regions appear after the first epoch and are redrawn as the network learns. "
             "The run goes on in the background: you can change page and come back.",
@@ -61,50 +62,30 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from
 def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
     """The regions after the first and the latest stored epoch, the network, the loss per epoch."""
     store = jobs.manager().store
-    snapshots = store.snapshots(run.id)
-    left, right = st.columns(2)
-    if not snapshots:
-        left.altair_chart(charts.toy_points(ds, show_test=view.show_test), width="stretch")
-        return
+    snapshots = store.snapshot_ends(run.id)
     epochs = {e["epoch"]: e for e in store.epochs(run.id)}
-    for col, (epoch, p), prefix in zip((left, right), (snapshots[0], snapshots[-1]), ("After the first epoch", "After epoch {}")):
-        title = _title(prefix.format(epoch), epochs.get(epoch))
-        spec = _spec(
-            ("regions", run.config.key, run.id, epoch, title, view.show_test, view.discrete),
-            lambda p=p, title=title: charts.decision_regions(ds, g.xs, g.ys, p, title, 300, view.show_test, view.discrete),
-        )
-        col.vega_lite_chart(spec=spec, width="stretch")
+    shown = (snapshots[0], snapshots[-1]) if snapshots else ((None, None),)
+    for col, (epoch, p), prefix in zip(st.columns(2), shown, ("After the first epoch", "After epoch {}")):
+        title = _title(prefix.format(epoch), epochs.get(epoch)) if epoch else "Training and test points"
+        col.vega_lite_chart(region_map.region_map(ds, g, p, title, view.show_test, view.discrete), width="content")
+    st.caption(region_map.legend_text(ds.info.is_regression))
     network = store.network(run.id)
     if network is not None:
         epoch, nm = network
         st.markdown(f"**Inside the network after epoch {epoch}**: hover a unit to see its map large.")
-        st.vega_lite_chart(spec=_spec(("network", run.config.key, run.id, epoch), lambda: network_chart.network_chart(nm)), width="content")
+        st.vega_lite_chart(network_chart.network_chart(nm), width="content")
         st.caption(network_chart.legend_text(nm))
     if len(epochs) > 1:
         st.altair_chart(charts.epoch_metric(list(epochs.values()), "loss"), width="stretch")
 
 
-_SPECS: dict[tuple, dict] = {}  # drawn maps as Vega-Lite specs, by run, epoch and view
-MAX_SPECS = 64
-
-
-def _spec(key: tuple, build) -> dict:
-    """A stored map's chart, built once: a stored epoch never changes, and a poll every 0.4 s must
-    not rebuild (and re-serialise) the same charts, which slows the run training beside the server."""
-    if key not in _SPECS:
-        if len(_SPECS) >= MAX_SPECS:
-            _SPECS.clear()
-        _SPECS[key] = build().to_dict()
-    return _SPECS[key]
-
-
-def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_test: bool = True, discrete: bool = False):
+def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_test: bool = True, discrete: bool = False) -> dict:
     """The run's latest stored regions (the points alone before its first epoch), titled."""
-    snapshots = [] if run is None else jobs.manager().store.snapshots(run.id)
+    snapshots = [] if run is None else jobs.manager().store.snapshot_ends(run.id)
     if not snapshots:
-        return charts.toy_points(ds, title, show_test)
+        return region_map.region_map(ds, g, None, title, show_test)
     epoch, p = snapshots[-1]
-    return charts.decision_regions(ds, g.xs, g.ys, p, f"{title}: after epoch {epoch}", 300, show_test, discrete)
+    return region_map.region_map(ds, g, p, f"{title}: after epoch {epoch}", show_test, discrete)
 
 
 def _title(prefix: str, epoch: dict | None) -> str:
