@@ -40,3 +40,19 @@ def test_bench_cli_json_shape(subprocess_env):
         [sys.executable, "-m", "playground", "bench", "--help"], capture_output=True, text=True, check=False, env=subprocess_env
     )
     assert out.returncode == 0 and "--quick" in out.stdout
+
+
+def test_toy_bench_times_the_toy_pages_default_run_three_ways(tiny_home):
+    from playground import bench_toy, settings
+
+    config = bench_toy.page_default(epochs=2, toy_points=60)
+    page = settings.TOY_PAGE
+    assert (config.dataset, config.lr, config.batch_size) == (page["toy_set"].default, page["toy_lr"].default, page["toy_batch"].default)
+    assert bench_toy.plain_loop_seconds(config) > 0 and bench_toy.trainer_seconds(config) > 0
+    ((wall, reported),) = bench_toy.executor_run_seconds(config, runs=1)
+    assert wall >= reported > 0  # submit to 'completed' includes the run's own time
+    r = {"config": {"dataset": "circles", "points": 500, "epochs": 100, "batch_size": 16, "model": "fc8 tanh", "optimizer": "adam"},
+         "steps": 2200, "plain_loop_seconds": 2.0, "trainer_seconds": 2.5, "trainer_over_plain": 1.25,
+         "run_seconds_submit_to_completed": 3.0, "run_seconds_reported": 2.9, "threads": 1}  # fmt: skip
+    text = bench_toy.report(r)
+    assert "2,200 steps" in text and "2.50 s (1.25x the floor)" in text and "3.00 s from submit to completed" in text

@@ -10,6 +10,7 @@ def register(sub) -> None:
     b = sub.add_parser("bench", help="the playground's trainer against the PyTorch quickstart loop, and grouped sweeps")
     b.add_argument("--quick", action="store_true", help="2 epochs on 20,000 images and short sweeps: under a minute on 2 cores")
     b.add_argument("--no-sweep", action="store_true", help="skip the grouped-sweep measurements")
+    b.add_argument("--toy", action="store_true", help="only the Toy 2D run: plain PyTorch loop, trainer, the whole run through the worker")
     b.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps"], help="where both loops train (data resident there)")
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")
     b.set_defaults(func=cmd_bench)
@@ -20,6 +21,12 @@ def cmd_bench(args) -> int:
     from playground.devices import resolve_device
 
     resolve_device(args.device)  # a clear error where the device is missing
+    if args.toy:
+        from playground import bench_toy
+
+        toy = bench_toy.bench_toy(progress=lambda s: print(s, file=sys.stderr))
+        print(json.dumps(toy, indent=2) if args.json else bench_toy.report(toy))
+        return 0
     result = bench.run(quick=args.quick, progress=lambda s: print(s, file=sys.stderr), sweep=not args.no_sweep, device=args.device)
     print(json.dumps(result.to_dict(), indent=2) if args.json else bench.report(result))
     return 0
