@@ -25,7 +25,7 @@ jobs.manager().executor.start()  # the training process warms up while the stude
 state.keep()  # the settings Streamlit dropped with their widgets come back before anything is drawn
 if problems := share.restore():  # shown until dismissed: a rerun must not hide what the link lost
     st.session_state.link_problems = problems
-sidebar.render()
+sidebar.render(own_points=page.url_path == "toy")
 if st.session_state.get("link_problems"):
     st.warning(
         "This link has settings the playground cannot use as they are:\n\n" + "\n".join(f"- {p}" for p in st.session_state.link_problems),

@@ -9,7 +9,7 @@ from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
 from playground.ui import region_map, state, step_view, toy_twins, toy_view
-from playground.ui.toy_controls import DATA, control, feature_control, hidden
+from playground.ui.toy_controls import DATA, control, feature_control, fixed_text, hidden, section
 
 st.title("Toy 2D")
 st.caption(
@@ -18,6 +18,8 @@ st.caption(
 )
 if task := state.current("toy_task"):
     st.info(task, icon=":material/school:")
+if fixed := fixed_text():
+    st.caption(f"Fixed by this link: {fixed}.")
 
 
 def regenerate() -> None:
@@ -27,7 +29,7 @@ def regenerate() -> None:
 
 data_col, net_col, train_col = st.columns(3, gap="large")
 with data_col:
-    st.subheader("Data")
+    section(st, "Data", ("toy_set", *DATA))
     kind = control(st, "toy_set")
     c = st.columns(2)
     points, noise, share = (control(col, n) for col, n in zip((c[0], c[1], c[0]), DATA[:3]))
@@ -35,12 +37,12 @@ with data_col:
     if "toyseed" not in hidden():
         st.button("Regenerate", icon=":material/refresh:", key="toy_regenerate", on_click=regenerate, help="New points: the next data seed")
 with net_col:
-    st.subheader("Network")
+    section(st, "Network", ("toy_depth", "toy_width", "toy_activation"))
     c = st.columns(2)
     depth, width = control(c[0], "toy_depth"), control(c[1], "toy_width")
     activation = control(c[0], "toy_activation")
 with train_col:
-    st.subheader("Training")
+    section(st, "Training", ("toy_lr", "toy_epochs", "toy_batch", "toy_optimizer", "toy_reg", "toy_reg_rate"))
     c = st.columns(2)
     lr, epochs = control(c[0], "toy_lr"), control(c[1], "toy_epochs")
     batch, optimizer = control(c[0], "toy_batch"), control(c[1], "toy_optimizer")
@@ -73,7 +75,7 @@ st.code(f"inputs ({inputs})  ->  {spec or '(no hidden layer)'}  ->  {out}", lang
 g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 
 manager = jobs.manager()
-c = st.columns([1, 1, 1, 3], vertical_alignment="center")
+c = st.columns([1, 1.2, 1.4, 2.4], vertical_alignment="center")  # room for "Discretise output" in full
 if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
     job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
     st.session_state.toy_run = job.run_id

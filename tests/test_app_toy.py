@@ -126,3 +126,12 @@ def test_play_pause_and_step(home):
     assert at.session_state.stepper.steps == paused  # paused: a rerun trains nothing
     at.button(key="toy_reset").click().run()
     assert at.session_state.stepper is None and not at.dataframe
+
+
+def test_a_link_that_hides_a_whole_section_drops_its_heading_and_says_what_it_fixed(home):
+    at = app("app_pages/toy.py", {"hide": "toy,points,noise,toyshare,toyseed,showtest", "points": "200", "toy": "xor"})
+    assert not at.exception
+    headings = [h.value for h in at.subheader]
+    assert "Data" not in headings and {"Network", "Training"} <= set(headings), headings
+    fixed = [c.value for c in at.caption if c.value.startswith("Fixed by this link: ")]
+    assert fixed == ["Fixed by this link: Toy set xor · Points 200 · Noise 0.1 · Training share 0.7 · Data seed 0 · Show test points on."]

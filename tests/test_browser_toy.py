@@ -203,7 +203,7 @@ def test_the_live_map_is_redrawn_while_a_run_trains(server, browser):
 
 ODD = {
     "features": "x9",
-    "hide": "bogus",
+    "hide": "tepochs,bogus",
     "tlr": "abc",
     "task": "a" * 600,
 }
@@ -215,15 +215,21 @@ def test_odd_toy_links_are_named_once_in_a_warning(server, page):
     expect(warning).to_be_visible(timeout=30_000)
     items = warning.locator("li").all_inner_texts()
     for key, value in ODD.items():
-        named = [i for i in items if i.startswith(f"{key}={value}")]
+        named = [i for i in items if i.startswith(f"{key}={value[:50]}")]  # a long value is cut short
         assert len(named) == 1, (key, items)
     assert len(items) == len(ODD), items
+    said = dict(zip(ODD, sorted(items, key=lambda i: list(ODD).index(i.split("=")[0]))))
+    assert "learning rate = 'abc' is not allowed" in said["tlr"] and "toy_lr" not in said["tlr"], said["tlr"]  # the label's words
+    assert said["hide"].endswith("hid tepochs only"), said["hide"]  # the link's good part is kept
+    assert said["task"].startswith("task=" + "a" * 59 + "…:") and said["task"].endswith("ignored it"), said["task"]
+    assert "Epochs" not in {label.strip() for label in widget_labels(page)}  # hidden, as the link's good part says
     expect(page.locator("h1").first).to_have_text("Toy 2D")
     assert page.get_by_test_id("stAlert").filter(has_text=re.compile(r"^a{500}")).count() == 0  # the long task is not shown as one
     expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.03")  # the defaults are used
     expect(page.get_by_role("button", name="x1", exact=True, pressed=True)).to_be_visible()
     no_traceback(page)
-    assert not {"features", "hide", "tlr", "task"} & set(link(page)), page.url  # the bad values left the address bar
+    assert not {"features", "tlr", "task"} & set(link(page)), page.url  # the bad values left the address bar
+    assert link(page)["hide"] == "tepochs", page.url
     view(page, "odd-link", warning)
 
 

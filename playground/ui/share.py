@@ -54,13 +54,30 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
     return value
 
 
-def _used(s: settings.Setting) -> str:
+SHOWN_CHARS = 60  # a link's value longer than this is cut in the warning
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _words(s: settings.Setting, message: str) -> str:
+    """A Toy 2D widget's problem in the words of its label ("learning rate"), not its internal name."""
+    return message.replace(s.name, s.label.lower()) if s.name.startswith("toy_") and s.label else message
+
+
+def _used(s: settings.Setting, text: str) -> str:
+    """What the page does instead of the link's bad value."""
+    if s.name == "toy_hide":
+        kept = toy_controls.known_hide(text)
+        return f"hid {kept.replace(',', ', ')} only" if kept else "ignored it"
     if s.name == "sweep_values":
         param = state.current("sweep_param")
         return f"used {sweeps.SETTINGS[param].default_values if param in sweeps.SETTINGS else 'the example values'} instead"
     if s.name == "dataset":
         return f"used {state.current('dataset', datasets.default_dataset())} instead"
-    return f"used {settings.show(s.name, state.current(s.name))} instead"
+    used = settings.show(s.name, state.current(s.name))
+    return f"used {used} instead" if str(used).strip() else "ignored it"
 
 
 def restore() -> list[str]:
@@ -71,7 +88,7 @@ def restore() -> list[str]:
         return []
     ss.share_restored = True
     params = st.query_params.to_dict()
-    problems = [f"`{k}={v}` is not a setting of the playground (ignored)" for k, v in params.items() if k not in BY_KEY]
+    problems = [f"`{k}={_shown(v)}` is not a setting of the playground (ignored)" for k, v in params.items() if k not in BY_KEY]
     values: dict[str, Any] = {}
     for s in settings.ALL.values():  # in declaration order: the dataset before augment, the swept setting before its values
         if s.share not in params:
@@ -80,7 +97,9 @@ def restore() -> list[str]:
         try:
             values[s.name] = _check(s, settings.parse(s.name, text), values)
         except PlaygroundError as e:
-            problems.append(f"`{s.share}={text}`: {e}; {_used(s)}")
+            problems.append(f"`{s.share}={_shown(text)}`: {_words(s, str(e))}; {_used(s, text)}")
+            if s.name == "toy_hide" and toy_controls.known_hide(text):
+                values[s.name] = toy_controls.known_hide(text)
     fields = {k: v for k, v in values.items() if k in settings.SETTINGS}
     try:  # the rules that tie settings together; the values are kept, the form names them too
         TrainConfig(**{**settings.defaults(), "dataset": datasets.default_dataset(), "device": "auto", **fields})

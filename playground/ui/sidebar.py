@@ -10,10 +10,20 @@ from playground.home import playground_home
 from playground.ui import state
 
 
-def render() -> str:
-    """Draw the sidebar; return the chosen dataset name (also in st.session_state.dataset)."""
+def render(own_points: bool = False) -> str:
+    """Draw the sidebar; return the chosen dataset name (also in st.session_state.dataset).
+    own_points: the page makes its own data (Toy 2D): the dataset is named, not offered, there."""
     names = list(datasets.REGISTRY)
     state.prepare("dataset", datasets.default_dataset())  # the one chosen, else Fashion-MNIST if it is here, else an offline set
+    if own_points:
+        name = state.current("dataset", datasets.default_dataset())
+        with st.sidebar:
+            st.caption(
+                f"This page makes its own points (its Data controls). The other pages work on **{datasets.info(name).title}**, "
+                "chosen there."
+            )
+            _where()
+        return name
     with st.sidebar:
         name = st.selectbox(
             "Dataset",
@@ -39,7 +49,12 @@ def render() -> str:
                 "or `sudo apt-get install dataset-fashion-mnist`.",
                 icon=":material/info:",
             )
-        st.divider()
-        trainer = "ready" if jobs.manager().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
-        st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer} · runs stored in `{playground_home()}`")
+        _where()
     return name
+
+
+def _where() -> None:
+    """The device, whether the trainer is ready, where runs are stored."""
+    st.divider()
+    trainer = "ready" if jobs.manager().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
+    st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer} · runs stored in `{playground_home()}`")
