@@ -45,14 +45,12 @@ def test_bench_cli_json_shape(subprocess_env):
 def test_toy_bench_times_the_toy_pages_default_run_three_ways(tiny_home):
     from playground import bench_toy, settings
 
-    config = bench_toy.page_default(epochs=2, toy_points=60)
+    config = bench_toy.page_default()
     page = settings.TOY_PAGE
     assert (config.dataset, config.lr, config.batch_size) == (page["toy_set"].default, page["toy_lr"].default, page["toy_batch"].default)
-    assert bench_toy.plain_loop_seconds(config) > 0 and bench_toy.trainer_seconds(config) > 0
-    ((wall, reported),) = bench_toy.executor_run_seconds(config, runs=1)
-    assert wall >= reported > 0  # submit to 'completed' includes the run's own time
-    r = {"config": {"dataset": "circles", "points": 500, "epochs": 100, "batch_size": 16, "model": "fc8 tanh", "optimizer": "adam"},
-         "steps": 2200, "plain_loop_seconds": 2.0, "trainer_seconds": 2.5, "trainer_over_plain": 1.25,
-         "run_seconds_submit_to_completed": 3.0, "run_seconds_reported": 2.9, "threads": 1}  # fmt: skip
+    r = bench_toy.bench_toy(rounds=1, epochs=2, toy_points=60)  # 42 training points, batch 16: 3 steps an epoch
+    assert r["steps"] == 6 and r["config"]["points"] == 60
+    assert min(r["plain_loop_seconds"], r["trainer_seconds"], r["run_seconds_reported"]) > 0
+    assert r["run_seconds_reported"] <= r["run_seconds_submit_to_completed"]
     text = bench_toy.report(r)
-    assert "2,200 steps" in text and "2.50 s (1.25x the floor)" in text and "3.00 s from submit to completed" in text
+    assert "6 steps, 1 CPU thread" in text and f"{r['trainer_seconds']:.2f} s ({r['trainer_over_plain']:.2f}x the floor)" in text
