@@ -234,7 +234,30 @@ TOY_PAGE: dict[str, Setting] = {
            section="toy page", rule="a short text (at most 500 characters)"),
     )
 }
-ALL: dict[str, Setting] = {**SETTINGS, **SWEEP, **TOY_PAGE}
+# The Backprop page's inputs: a one-hidden-layer network worked by hand (playground.worked), in its link.
+BACKPROP_PAGE: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        _S("bp_sizes", str, "2,3,2", "inputs, hidden units and classes of the network", label="Sizes (inputs, hidden, classes)",
+           share="bpsizes", widget="text", section="backprop page", rule="three whole numbers, e.g. 2,3,2"),
+        _S("bp_activation", str, "tanh", "the hidden layer's activation", label="Activation", choices=("tanh", "sigmoid", "relu"),
+           share="bpact", widget="select", section="backprop page"),
+        _S("bp_loss", str, "cross-entropy", "the loss on the softmax output", label="Loss", choices=LOSSES, share="bploss",
+           widget="select", section="backprop page", choice_text={"cross-entropy": "cross-entropy", "mse": "squared error"}),
+        _S("bp_lr", float, 0.1, "the SGD step's learning rate", label="Learning rate", low=0, high=100, low_open=True, share="bplr",
+           step=0.05, fmt="%g", section="backprop page"),
+        _S("bp_x", str, "0.5,-1.2", "the input: one sample, or a mini-batch with samples apart by ';'", label="x (samples apart by ;)",
+           share="bpx", widget="text", section="backprop page", rule="numbers, as many per sample as inputs"),
+        _S("bp_y", str, "1", "each sample's class label", label="y (class of each sample)", share="bpy", widget="text",
+           section="backprop page", rule="one class label per sample"),
+        _S("bp_seed", int, 0, "the random first weights' seed (PyTorch's nn.Linear initialisation)", label="Weights seed", low=0,
+           high=MAX_SEED, share="bpseed", section="backprop page"),
+        _S("bp_weights", str, "", "typed weights: JSON with W_h, b_h, W_y, b_y (W as [out, in]); empty: random with the seed",
+           label="Typed weights (JSON)", share="bpweights", widget="none", section="backprop page",
+           rule="JSON of W_h, b_h, W_y, b_y as nested lists"),
+    )
+}
+ALL: dict[str, Setting] = {**SETTINGS, **SWEEP, **TOY_PAGE, **BACKPROP_PAGE}
 # fmt: on
 
 

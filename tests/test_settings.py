@@ -56,6 +56,10 @@ TOY_EXAMPLES = dict(
     toy_reg="l1", toy_reg_rate=0.003, toy_show_test=False, toy_discrete=True, toy_twin="width", toy_twin_value="2",
     toy_hide="features,tlr", toy_task="Find the smallest lr that learns",
 )  # fmt: skip
+BACKPROP_EXAMPLES = dict(
+    bp_sizes="3,4,2", bp_activation="relu", bp_loss="mse", bp_lr=0.5, bp_x="1,2,3; 0,0,1", bp_y="1,0", bp_seed=3,
+    bp_weights='{"W_h": [[1]]}',
+)  # fmt: skip
 # Values each setting refuses on its own (dataset, model and augment have their own parsers: see below).
 BAD = dict(
     lr=[0, -0.1, 101, float("nan")],
@@ -137,7 +141,7 @@ def test_learning_rate_notches_are_regular_and_span_1e_5_to_100():
 @pytest.mark.parametrize("name", list(settings.ALL))
 def test_every_setting_round_trips_through_the_share_link(name):
     s = settings.ALL[name]
-    value = {**EXAMPLES, **SWEEP_EXAMPLES, **TOY_EXAMPLES}[name]
+    value = {**EXAMPLES, **SWEEP_EXAMPLES, **TOY_EXAMPLES, **BACKPROP_EXAMPLES}[name]
     query = urlencode({s.share: settings.format(name, value)})  # value -> query string -> value
     assert settings.parse(name, parse_qs(query, keep_blank_values=True)[s.share][0]) == value
 

@@ -10,18 +10,15 @@ from playground.home import playground_home
 from playground.ui import state
 
 
-def render(own_points: bool = False) -> str:
+def render(own_data: bool = False) -> str:
     """Draw the sidebar; return the chosen dataset name (also in st.session_state.dataset).
-    own_points: the page makes its own data (Toy 2D): the dataset is named, not offered, there."""
+    own_data: the page makes its own data (Toy 2D, Backprop): the dataset is named, not offered, there."""
     names = list(datasets.REGISTRY)
     state.prepare("dataset", datasets.default_dataset())  # the one chosen, else Fashion-MNIST if it is here, else an offline set
-    if own_points:
+    if own_data:
         name = state.current("dataset", datasets.default_dataset())
         with st.sidebar:
-            st.caption(
-                f"This page makes its own points (its Data controls). The other pages work on **{datasets.info(name).title}**, "
-                "chosen there."
-            )
+            st.caption(f"This page makes its own data. The other pages work on **{datasets.info(name).title}**, chosen there.")
             _where()
         return name
     with st.sidebar:
