@@ -69,3 +69,11 @@ def test_points_from_the_circles_set_fill_x_and_y():
     x, y = at.text_input(key="bp_x").value, at.text_input(key="bp_y").value
     assert len(x.split(";")) == 3 and x != "0,0; 1,1; 2,2" and set(y.split(",")) <= {"0", "1"} and len(y.split(",")) == 3
     assert at.text_input(key="bp_sizes").value == "2,5,2" and not at.error and not at.exception
+
+
+def test_a_bad_link_value_is_named_in_the_widgets_words():
+    at = app(PAGE, {"bplr": "0", "bpact": "gelu"})
+    assert not at.exception
+    said = at.warning[0].value
+    assert "`bplr=0`: learning rate = 0.0 is not allowed: learning rate must be a number above 0" in said and "bp_lr" not in said
+    assert "`bpact=gelu`: activation = 'gelu' is not allowed" in said and "used tanh instead" in said

@@ -90,3 +90,27 @@ def test_gallery_captions_stay_on_two_lines(trained, page):
     lines = page.evaluate("""() => [...document.querySelectorAll('[role=tabpanel] [data-testid=stImageCaption] p')].filter(p => p.offsetParent)
         .map(p => [p.innerText, p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)])""")
     assert len(lines) >= 12 and all(n < 2.1 for _, n in lines), [x for x in lines if x[1] >= 2.1]
+
+
+def test_backprop_page_steps_forward_then_backward_and_tables_fit(server, page):
+    """Next reveals one quantity at a time, each checked against autograd; All ends with the SGD
+    step; the value tables fit their column; leaving the page and coming back keeps the inputs."""
+    open_page(page, f"{server}/backprop?bpx=0.5,-1.2;1,0&bpy=1,0")
+    checked = page.get_by_test_id("stAlert").filter(has_text="Equals autograd's")
+    expect(checked).to_have_count(1, timeout=30_000)
+    for n in range(2, 7):
+        page.get_by_role("button", name="Next").click()
+        expect(checked).to_have_count(n, timeout=30_000)
+    expect(page.get_by_role("heading", name="Backward")).to_be_visible()
+    view(page, checked.last, "backprop-backward")
+    page.get_by_role("button", name="All").click()
+    expect(checked).to_have_count(11, timeout=30_000)
+    expect(page.get_by_role("heading", name="One SGD step")).to_be_visible()
+    widths = page.evaluate(TABLE_WIDTHS)
+    assert all(scroll <= client + 1 for scroll, client in widths), [w for w in widths if w[0] > w[1] + 1]
+    page.get_by_role("link", name="Toy 2D").click()
+    page.wait_for_url(re.compile(r"/toy"), timeout=30_000)
+    page.get_by_role("link", name="Backprop by hand").click()
+    expect(page.get_by_label("x (samples apart by ;)").and_(page.get_by_role("textbox"))).to_have_value("0.5,-1.2;1,0", timeout=30_000)
+    expect(checked).to_have_count(11, timeout=30_000)  # the step it was on, too
+    assert page.get_by_test_id("stException").count() == 0

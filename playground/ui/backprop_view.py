@@ -141,7 +141,7 @@ def sgd_step(w: worked.Worked) -> None:
     e = w.example
     st.subheader("One SGD step")
     st.markdown(f"Each weight moves against its gradient: **W ← W − {e.lr:g} · dL/dW**, **b ← b − {e.lr:g} · dL/db**.")
-    cols = st.columns(4)
+    cols = st.columns([3, 2, 3, 2])  # the matrices wider than the bias vectors
     for col, name in zip(cols, worked.NAMES):
         col.markdown(f"**{name}** after the step")
         col.dataframe(_table(name, w.weights_after[name].tolist(), e), width="content")

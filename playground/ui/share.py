@@ -62,8 +62,9 @@ def _shown(text: str) -> str:
 
 
 def _words(s: settings.Setting, message: str) -> str:
-    """A Toy 2D widget's problem in the words of its label ("learning rate"), not its internal name."""
-    return message.replace(s.name, s.label.lower()) if s.name.startswith("toy_") and s.label else message
+    """A Toy 2D or Backprop widget's problem in the words of its label ("learning rate"), not its internal name."""
+    page_only = s.name.startswith("toy_") or s.section == "backprop page"
+    return message.replace(s.name, s.label.lower()) if page_only and s.label else message
 
 
 def _used(s: settings.Setting, text: str) -> str:
