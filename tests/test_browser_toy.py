@@ -288,3 +288,29 @@ def test_twin_runs_with_a_bad_then_a_good_value(server, page):
     expect(page.get_by_text(re.compile(r"Run \d+ completed · test accuracy"))).to_have_count(2, timeout=90_000)
     assert link(page)["twinvalue"] == "0.3"
     view(page, "twins", page.get_by_text(re.compile(r"Run \d+ completed")).first)
+
+
+def test_a_queued_toy_run_stopped_says_it_never_started(server, page):
+    """Train, then Train other settings: the second waits; leaving the page and coming back keeps it
+    queued; Stop says it never started (no 'regions kept' for a run that drew none)."""
+    slow = f"{server}/toy?tepochs=500&points=3000"
+    open_page(page, slow)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=30_000)
+    open_page(page, f"{slow}&tlr=0.1")
+    page.get_by_role("button", name="Train", exact=True).click()
+    queued = page.get_by_test_id("stAlert").filter(has_text="Queued: it starts when the runs before it finish")
+    expect(queued).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Runs").click()
+    page.wait_for_url(re.compile(r"/runs"), timeout=30_000)
+    page.get_by_role("link", name="Toy 2D").click()
+    expect(queued).to_be_visible(timeout=30_000)  # still its run, still waiting
+    page.get_by_role("button", name="Stop", exact=True).click()
+    stopped = page.get_by_test_id("stAlert").filter(has_text="stopped while queued: it never started")
+    expect(stopped).to_be_visible(timeout=30_000)
+    assert "regions so far are kept" not in stopped.inner_text()
+    open_page(page, slow)  # the first run, still training: Train joins it; stop it too
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_test_id("stAlert").filter(has_text="The regions so far are kept")).to_be_visible(timeout=30_000)
+    no_traceback(page)

@@ -116,6 +116,7 @@ def _status(run: Run, job, from_store: bool) -> None:
             icon=":material/check_circle:",
         )
     elif run.status == "stopped":
-        st.warning(f"Run {run.id} stopped: {run.message}. The regions so far are kept.", icon=":material/stop_circle:")
+        kept = " The regions so far are kept." if run.started is not None else ""  # a queued run stopped has none
+        st.warning(f"Run {run.id} stopped: {run.message}.{kept}", icon=":material/stop_circle:")
     else:
         st.error(f"Run {run.id} {run.status}: {run.message}", icon=":material/error:")
