@@ -48,6 +48,12 @@ def point_color(regression: bool, legend: bool) -> alt.Color:
     return alt.Color("class:N", scale=CLASS_COLORS, title=None, legend=alt.Legend() if legend else None)
 
 
+def point_tooltip(regression: bool) -> list:
+    """A point's split, class (or target) and coordinates."""
+    what = "value:Q" if regression else "class:N"
+    return ["split:N", what, alt.Tooltip("x:Q", format=".2f", title="x1"), alt.Tooltip("y:Q", format=".2f", title="x2")]
+
+
 def legend_text(regression: bool) -> str:
     """One line under the maps: what the shapes and colours mean."""
     colours = (
@@ -61,7 +67,6 @@ def legend_text(regression: bool) -> str:
 def points_chart(ds, title: str = "Training and test points", show_test: bool = True) -> alt.Chart:
     """The points alone, with a legend (the Data page): train circles, test triangles, coloured by class."""
     regression = ds.info.is_regression
-    what = "value:Q" if regression else "class:N"
     return (
         alt.Chart(alt.Data(values=points_rows(ds, show_test)))
         .mark_point(size=36, filled=True, stroke="black", strokeWidth=0.3)
@@ -70,7 +75,7 @@ def points_chart(ds, title: str = "Training and test points", show_test: bool = 
             y=alt.Y("y:Q", scale=alt.Scale(zero=False), title="x2"),
             color=point_color(regression, legend=True),
             shape=alt.Shape("split:N", scale=SHAPES, title=None),
-            tooltip=["split:N", what, alt.Tooltip("x:Q", format=".2f", title="x1"), alt.Tooltip("y:Q", format=".2f", title="x2")],
+            tooltip=point_tooltip(regression),
         )
         .properties(title=title, height=380)
     )
@@ -112,12 +117,7 @@ def _template(x_domain: tuple[float, float], y_domain: tuple[float, float], regr
             y=y,
             color=point_color(regression, legend=False),
             shape=alt.Shape("split:N", scale=SHAPES, legend=None),
-            tooltip=[
-                "split:N",
-                "value:Q" if regression else "class:N",
-                alt.Tooltip("x:Q", format=".2f", title="x1"),
-                alt.Tooltip("y:Q", format=".2f", title="x2"),
-            ],
+            tooltip=point_tooltip(regression),
         )
     )
     title = (
