@@ -82,8 +82,10 @@ if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_t
     st.session_state.toy_trained_here = None if job.cached else job.run_id
 view = toy_view.View(show_test=control(c[1], "toy_show_test"), discrete=control(c[2], "toy_discrete"))
 shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.session_state else None
-if shown is None or shown.config.key != config.key:  # the settings changed since: the stored run of these, if any
+if shown is None or shown.config.key != config.key:  # the settings changed since (or a new session): the run of these, if any
     shown = manager.store.find_reusable(config)
+    if shown is None and (job := manager.unfinished(config)) is not None:  # training or queued now, started elsewhere
+        shown = manager.store.get(job.run_id)
 toy_view.run_regions(shown, ds, g, view, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
 
 st.subheader("Twin runs side by side")

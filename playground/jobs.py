@@ -104,9 +104,8 @@ class JobManager:
     def submit(self, config: TrainConfig, on_event: Callable[[Event], None] | None = None) -> Job:
         """Start (or reuse) a run of config; returns immediately."""
         with self._lock:
-            for job in self._jobs.values():
-                if job.config.key == config.key and not job.done:
-                    return job
+            if (job := self._unfinished(config)) is not None:
+                return job
             cached = self.store.find_reusable(config)
             if cached is not None:
                 return _cached_job(cached)
@@ -114,6 +113,14 @@ class JobManager:
             self._jobs[job.run_id] = job
         self.executor.submit(self.store, [job])
         return job
+
+    def unfinished(self, config: TrainConfig) -> Job | None:
+        """The queued or running job of these exact settings, if any: what submit(config) joins."""
+        with self._lock:
+            return self._unfinished(config)
+
+    def _unfinished(self, config: TrainConfig) -> Job | None:
+        return next((j for j in self._jobs.values() if j.config.key == config.key and not j.done), None)
 
     def job(self, run_id: int) -> Job | None:
         return self._jobs.get(run_id)

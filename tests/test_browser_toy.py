@@ -309,8 +309,7 @@ def test_a_queued_toy_run_stopped_says_it_never_started(server, page):
     stopped = page.get_by_test_id("stAlert").filter(has_text="stopped while queued: it never started")
     expect(stopped).to_be_visible(timeout=30_000)
     assert "regions so far are kept" not in stopped.inner_text()
-    open_page(page, slow)  # the first run, still training: Train joins it; stop it too
-    page.get_by_role("button", name="Train", exact=True).click()
+    open_page(page, slow)  # a new session on the first run's settings: it shows that run, training, with Stop
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_test_id("stAlert").filter(has_text="The regions so far are kept")).to_be_visible(timeout=30_000)
     no_traceback(page)
