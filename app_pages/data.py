@@ -1,11 +1,12 @@
-"""Data page: sample images with class names, shapes, a labelled grid, class counts."""
+"""Data page: sample images with class names, shapes, a labelled grid, class counts, ZCA whitening."""
 
 import streamlit as st
 
 from playground import augment, datasets
 from playground.ui import charts, region_map
-from playground.ui.data import augmentation_preview, dataset_or_stop, image_array, normalisation_stats
+from playground.ui.data import augmentation_preview, dataset_or_stop, image_array, normalisation_stats, zca_preview
 from playground.ui.state import set_defaults
+from playground.ui.train_form import setting_widget
 
 name = st.session_state.dataset
 meta = datasets.info(name)
@@ -80,3 +81,20 @@ st.altair_chart(charts.class_counts(meta.classes, train_counts, test_counts), wi
 st.caption(
     f"{len(ds.y_train):,} training and {len(ds.y_test):,} test images. A model that guesses is right {1 / meta.num_classes:.0%} of the time."
 )
+
+st.subheader("ZCA whitening")
+st.caption(
+    "Whitening removes the correlation between neighbouring pixels, so flat areas turn grey and edges are left. "
+    "ZCA, fitted on the training images only, is the *zca* normalisation of the Train page, with this epsilon."
+)
+c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
+eps = setting_widget(c1, "zca_epsilon")  # the Train page's setting: the same value there
+with st.spinner(f"Fitting ZCA on {len(ds.x_train):,} training images ({C * H * W:,} x {C * H * W:,} covariance)..."):
+    original, whitened, k, D, share = zca_preview(name, str(ds.source), sample, float(eps))
+c2.markdown(
+    f"Epsilon **{eps:g}** is added to the covariance's eigenvalues: the {k:,} of {D:,} directions whose variance is above it "
+    f"({share:.1%} of the variance) are whitened, the others damped."
+)
+st.image(original, caption=[f"#{i} original" for i in sample], width=84)
+st.image(whitened, caption=[f"#{i} whitened" for i in sample], width=84)
+st.caption("Each whitened image is rescaled on its own to 0-255 for display: whitened values have no fixed range.")

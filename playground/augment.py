@@ -4,6 +4,8 @@ Normalisation turns stored inputs into the floats a model sees:
     scale        images / 255 -> [0, 1] (toy points as they are)
     standardize  (x - mean) / std per channel (per feature for points), mean and std computed on
                  the training split only, never on validation or test data
+    zca          ZCA whitening (playground.zca): (x - mu) W with W = Sigma^(-1/2), regularised by
+                 eps, fitted on the training split only
     none         the raw numbers (0-255 for images)
 
 Augmentation is applied to training batches only, each image with its own random draw.
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from playground import zca
 from playground.errors import PlaygroundError
-from playground.settings import AUGMENTATIONS, NORMALIZATIONS  # noqa: F401 - declared once, there
+from playground.settings import AUGMENTATIONS, NORMALIZATIONS, SETTINGS  # noqa: F401 - declared once, there
 
 AUGMENTATION_TEXT = {
     "flip": "horizontal flip, half of the images",
@@ -54,11 +57,15 @@ class Normalizer:
     images: bool  # uint8 images (divided by 255) or float points
     mean: torch.Tensor | None = None  # [C] (or [F]) on the unit scale
     std: torch.Tensor | None = None
+    whiten: zca.ZCA | None = None  # mode zca: mu [D] and W [D, D]
 
     @classmethod
-    def fit(cls, mode: str, x_train: torch.Tensor, chunk: int = 4096) -> Normalizer:
-        """Statistics of the training split only, in chunks (60,000 images fit without a copy)."""
+    def fit(cls, mode: str, x_train: torch.Tensor, chunk: int = 4096, eps: float = SETTINGS["zca_epsilon"].default) -> Normalizer:
+        """Statistics of the training split only, in chunks (60,000 images fit without a copy).
+        eps: zca's epsilon (unused by the other modes)."""
         images = x_train.dtype == torch.uint8
+        if mode == "zca":
+            return cls(mode, images, whiten=zca.fit(x_train, eps, chunk))
         if mode != "standardize":
             return cls(mode, images)
         dims = (0, 2, 3) if x_train.ndim == 4 else (0,)
@@ -79,12 +86,18 @@ class Normalizer:
         if self.mode == "standardize":
             shape = (1, -1, 1, 1) if x_unit.ndim == 4 else (1, -1)
             return (x_unit - self.mean.to(x_unit.device).view(shape)) / self.std.to(x_unit.device).view(shape)
+        if self.mode == "zca":
+            return self.whiten(x_unit)
         return x_unit
 
     def describe(self) -> str:
         if self.mode == "standardize":
             fmt = ", ".join
             return f"mean {fmt(f'{m:.4f}' for m in self.mean.tolist())}, std {fmt(f'{s:.4f}' for s in self.std.tolist())} (training split only)"
+        if self.mode == "zca":
+            w = self.whiten
+            what = "images" if self.images else "points"
+            return f"ZCA whitening: D={len(w.mu)}, epsilon {w.eps:g}, fitted on the training split only ({w.n:,} {what})"
         if not self.images:  # points: nothing to scale
             return "raw coordinates (or features)"
         return {"scale": "pixels / 255, in [0, 1]", "none": "raw values"}[self.mode]

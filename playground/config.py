@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
@@ -40,7 +41,8 @@ class TrainConfig:
     gamma: float = _default("gamma")  # step and exponential schedules: the factor
     loss: str = _default("loss")  # one of LOSSES
     label_smoothing: float = _default("label_smoothing")  # share of the target spread over all classes
-    normalize: str = _default("normalize")  # scale | standardize (training-split statistics) | none
+    normalize: str = _default("normalize")  # scale | standardize (training-split statistics) | none | zca (whitening, training split)
+    zca_epsilon: float = _default("zca_epsilon")  # zca only: added to the covariance's eigenvalues (ignored by the other modes)
     augment: str = _default("augment")  # comma list of augment.AUGMENTATIONS, training batches only
     val_split: float = _default("val_split")  # share of the training images held out for validation
     val_seed: int = _default("val_seed")  # which images are held out
@@ -109,10 +111,7 @@ class TrainConfig:
     def check_model(self) -> None:
         """Raise PlaygroundError if the spec does not fit this dataset's images, or the model or a
         batch's activations would not fit in memory (metadata only, nothing allocated)."""
-        meta = datasets.info(self.dataset)
-        preview = families.preview_model(self.model, self.input_shape, meta.num_classes)
-        check_size(preview)
-        check_memory(preview, self.input_shape, self.batch_size)
+        _check_fits(self.model, self.input_shape, datasets.info(self.dataset).num_classes, self.batch_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,9 +125,20 @@ class TrainConfig:
     def key(self) -> str:
         """Cache key: the fields away from their defaults, but not the device (the same experiment on
         another device is the same run) nor a setting that changes nothing (a rate without its
-        regularisation). Defaults left out: a setting added later keeps every stored run's key."""
+        regularisation, a ZCA epsilon without ZCA). Defaults left out: a setting added later keeps every stored run's key."""
         d = {k: v for k, v in self.to_dict().items() if v != _default(k)}
         d.pop("device", None)
         if self.reg == "none":
             d.pop("reg_rate", None)
+        if self.normalize != "zca":
+            d.pop("zca_epsilon", None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=512)
+def _check_fits(model: str, input_shape: tuple[int, ...], num_classes: int, batch_size: int) -> None:
+    """check_model's work, once per model, shape and batch (a meta-device forward pass costs about 0.1 s;
+    a sweep or a lab asks for the same one many times). A refusal raises and is not remembered."""
+    preview = families.preview_model(model, input_shape, num_classes)
+    check_size(preview)
+    check_memory(preview, input_shape, batch_size)

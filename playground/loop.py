@@ -95,7 +95,7 @@ def make_splits(config: TrainConfig, ds: datasets.Dataset, device: torch.device)
         y_all[val_idx].to(device),
         lift(ds.x_test[:n_test]).to(device),
         ds.y_test[:n_test].to(device),
-        Normalizer.fit(config.normalize, x_train),
+        Normalizer.fit(config.normalize, x_train, eps=config.zca_epsilon),
         lift,
     )
 

@@ -49,7 +49,7 @@ def test_data_page_previews_augmentation_on_an_offline_set(home):
     at = app("app_pages/data.py")  # no Fashion-MNIST here: MNIST 5k
     assert at.multiselect(key="preview_augment").value == ["flip", "crop"]
     images = at.get("image")
-    assert len(images) == 3 + 1 + 2  # the trio, the grid, originals and augmented copies
+    assert len(images) == 3 + 1 + 2 + 2  # the trio, the grid, originals and augmented copies, originals and whitened copies
     assert images[5].proto.imgs[0].caption.endswith("augmented") and images[4].proto.imgs[0].caption.endswith("original")
     assert "color" not in at.multiselect(key="preview_augment").options  # grey-scale
     assert any("training images, on the [0, 1] scale: mean" in m.value for m in at.markdown)

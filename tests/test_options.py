@@ -74,9 +74,9 @@ def test_standardisation_uses_the_training_split_only(tiny_data, monkeypatch):
     seen = []
     original = Normalizer.fit.__func__
 
-    def spy(cls, mode, x_train, chunk=4096):
+    def spy(cls, mode, x_train, chunk=4096, **kw):
         seen.append(len(x_train))
-        return original(cls, mode, x_train, chunk)
+        return original(cls, mode, x_train, chunk, **kw)
 
     monkeypatch.setattr(Normalizer, "fit", classmethod(spy))
     _, _epochs, end = run(replace(BASE, normalize="standardize", val_split=0.25), tiny_data)

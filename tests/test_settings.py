@@ -36,6 +36,7 @@ EXAMPLES = dict(
     loss="mse",
     label_smoothing=0.1,
     normalize="standardize",
+    zca_epsilon=0.05,
     augment="flip,crop",
     val_split=0.2,
     val_seed=7,
@@ -77,6 +78,7 @@ BAD = dict(
     loss=["hinge"],
     label_smoothing=[0.6],
     normalize=["minmax"],
+    zca_epsilon=[0, -1, 2, float("nan")],
     val_split=[0.6],
     val_seed=[-1],
     early_stopping=[-1, 101],
@@ -141,7 +143,7 @@ def test_learning_rate_notches_are_regular_and_span_1e_5_to_100():
 @pytest.mark.parametrize("name", list(settings.ALL))
 def test_every_setting_round_trips_through_the_share_link(name):
     s = settings.ALL[name]
-    value = {**EXAMPLES, **SWEEP_EXAMPLES, **TOY_EXAMPLES, **BACKPROP_EXAMPLES}[name]
+    value = {**EXAMPLES, **SWEEP_EXAMPLES, **TOY_EXAMPLES, **BACKPROP_EXAMPLES, "lab": "cnn-well"}[name]
     query = urlencode({s.share: settings.format(name, value)})  # value -> query string -> value
     assert settings.parse(name, parse_qs(query, keep_blank_values=True)[s.share][0]) == value
 

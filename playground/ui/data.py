@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from playground import augment, datasets, settings
+from playground import augment, datasets, settings, zca
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
 
@@ -81,3 +81,18 @@ def augmentation_preview(ds: datasets.Dataset, indices: list[int], names: str, s
 def normalisation_stats(name: str, folder: str) -> tuple[list[float], list[float]]:
     n = augment.Normalizer.fit("standardize", _load(name, folder).x_train)
     return n.mean.tolist(), n.std.tolist()
+
+
+@st.cache_resource(show_spinner=False)
+def zca_basis(name: str, folder: str) -> zca.Eig:
+    """Sigma's eigendecomposition for the training images: the costly part, once per dataset and process."""
+    return zca.decompose(_load(name, folder).x_train)
+
+
+@st.cache_data(show_spinner=False)
+def zca_preview(name: str, folder: str, indices: list[int], eps: float) -> tuple[list[np.ndarray], list[np.ndarray], int, int, float]:
+    """Training images, their whitened copies (each rescaled to 0-255), and at eps: the directions
+    whitened (variance above eps), all D directions, and the share of the variance they hold."""
+    eig, x = zca_basis(name, folder), _load(name, folder).x_train[indices]
+    whitened = [image_array(i, 3) for i in zca.preview(eig, x, eps)]
+    return [image_array(i, 3) for i in x], whitened, int((eps < eig.S).sum()), len(eig.S), eig.whitened(eps)

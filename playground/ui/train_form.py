@@ -87,6 +87,7 @@ def _data_options(meta: datasets.DatasetInfo, off: bool) -> dict:
     loss = setting_widget(c[0], "loss", off, help="; ".join(f"{k}: {v}" for k, v in _loss_text().items()))
     smoothing = setting_widget(c[1], "label_smoothing", off)
     normalize = setting_widget(c[0], "normalize", off)
+    zca_epsilon = setting_widget(c[0], "zca_epsilon", off or normalize != "zca")
     allowed = [] if meta.is_toy else [a for a in augment.AUGMENTATIONS if a != "color" or meta.input_shape[0] == 3]
     state.prepare("augment")
     dropped = [a for a in st.session_state.augment_list if a not in allowed]
@@ -107,6 +108,7 @@ def _data_options(meta: datasets.DatasetInfo, off: bool) -> dict:
         loss=loss,
         label_smoothing=smoothing,
         normalize=normalize,
+        zca_epsilon=zca_epsilon,
         augment=names,
         val_split=val_split,
         early_stopping=int(patience) if val_split > 0 else 0,
