@@ -5,6 +5,7 @@ import streamlit as st
 from playground import datasets, jobs
 from playground.runs import ACTIVE
 from playground.ui import sweep_view
+from playground.ui.export_view import export_expander
 from playground.ui.history import column_config, difference_labels, runs_frame, styled
 from playground.ui.toy_link import open_on_toy_page
 
@@ -76,3 +77,4 @@ if len(chosen) >= 2:
     sweep_view.charts(data, "run", max(classes) if classes else 10)
 elif len(chosen) == 1:
     st.caption("Pick one more run to compare.")
+    export_expander(chosen[0])

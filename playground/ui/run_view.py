@@ -12,6 +12,7 @@ from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.jobs import Job
 from playground.runs import Run
 from playground.ui import charts
+from playground.ui.export_view import export_expander
 from playground.ui.history import runs_frame
 from playground.ui.network_view import network_section
 
@@ -165,6 +166,8 @@ def run_panel(run_id: int) -> None:
         _metrics(run, epochs)
         _curves(run, epochs)
         network_section(run)
+        if not run.active:
+            export_expander(run)
         if _cadence(manager, run) != every:
             st.rerun()  # first points drawn, started, or ended: redraw once at the new cadence
 

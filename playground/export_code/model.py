@@ -1,0 +1,173 @@
+"""The exported script's model, loss, penalty, optimizer and schedule: the modules the playground builds
+for the run's model text, in the order it registers them (so torch.manual_seed gives the same first
+weights), and the torch.optim objects optim.py makes."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+from playground import datasets
+from playground.config import TrainConfig
+from playground.shapes import Step, plan
+
+
+def has_conv(config: TrainConfig) -> bool:
+    """Whether the model has a convolution (the playground then trains it channels-last on the CPU)."""
+    return _transfer(config) is not None or any(s.module == "Conv2d" for s in _steps(config))
+
+
+def _transfer(config: TrainConfig):
+    from playground.transfer import parse_transfer  # the ResNet family's own text
+
+    return parse_transfer(config.model)
+
+
+def _steps(config: TrainConfig) -> list[Step]:
+    meta = datasets.info(config.dataset)
+    return plan(config.model, config.input_shape, meta.num_classes)
+
+
+def _module(step: Step) -> str:
+    """One step of the plan as the nn module models.layer_model builds for it."""
+    L = step.layer
+    if step.module == "Flatten":
+        return "nn.Flatten()"
+    if step.module == "Linear":
+        return f"nn.Linear({math.prod(step.in_shape)}, {L.units})"
+    if step.module == "Conv2d":
+        extra = (f", stride={L.stride}" if L.stride != 1 else "") + (f", padding={L.padding}" if L.padding else "")
+        return f"nn.Conv2d({step.in_shape[0]}, {L.units}, kernel_size={L.kernel}{extra})"
+    if step.module in ("MaxPool2d", "AvgPool2d"):
+        return f"nn.{step.module}({L.kernel})"  # stride = kernel
+    if step.module.startswith("BatchNorm"):
+        return f"nn.{step.module}({step.in_shape[0]})"
+    if step.module == "Dropout":
+        return f"nn.Dropout({L.prob!r})"
+    return f"nn.{step.module}()"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "[N, " + ", ".join(map(str, shape)) + "]"
+
+
+def model_code(config: TrainConfig) -> str:
+    """def make_model(), and for a ResNet the module that resizes its inputs."""
+    meta = datasets.info(config.dataset)
+    ts = _transfer(config)
+    if ts is not None:
+        return _resnet(ts, config.input_shape[0], meta.num_classes)
+    lines = []
+    for step in _steps(config):
+        note = ""
+        if step.classifier:
+            note = f"  # {_shape(step.out_shape)}: " + ("the predicted value" if meta.is_regression else "one score per class")
+        elif step.out_shape != step.in_shape:
+            note = f"  # {_shape(step.out_shape)}"
+        lines.append(f"        {_module(step)},{note}")
+    inputs = _shape(config.input_shape)
+    outputs = "one output (a real value)" if meta.is_regression else f"{meta.num_classes} classes"
+    doc = (
+        f"{config.model or '(a single linear layer)'}: inputs {inputs}, {outputs}. The playground's modules in its order, "
+        'so that torch.manual_seed(SEED) gives the same first weights."""'
+    )
+    doc = textwrap.fill(doc, 110, initial_indent='    """', subsequent_indent="    ")
+    return "def make_model():\n" + doc + "\n    return nn.Sequential(\n" + "\n".join(lines) + "\n    )\n"
+
+
+RESNET = '''
+class ToResNetInput(nn.Module):
+    """[N, C, H, W] -> [N, 3, size, size]: bilinear resize, grey repeated to three channels."""
+
+    def __init__(self, channels, size):
+        super().__init__()
+        self.channels, self.size = channels, size
+
+    def forward(self, x):
+        if x.shape[-1] != self.size or x.shape[-2] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return x.expand(-1, 3, -1, -1) if self.channels == 1 else x
+
+
+def make_model():
+    """torchvision's ResNet-18{weights},
+    its last layer replaced for {classes} classes."""
+    net = torchvision.models.resnet18(weights={weights_arg})
+    net.fc = nn.Linear(net.fc.in_features, {classes})  # the new head, trained from scratch
+    return nn.Sequential(ToResNetInput({channels}, {size}), net)
+'''
+
+
+def _resnet(ts, channels: int, classes: int) -> str:
+    return RESNET.format(
+        weights=" pretrained on ImageNet (downloaded once into torch's cache)" if ts.pretrained else " from random weights",
+        weights_arg="torchvision.models.ResNet18_Weights.DEFAULT" if ts.pretrained else "None",
+        classes=classes,
+        channels=channels,
+        size=ts.size,
+    ).lstrip("\n")
+
+
+def loss_code(config: TrainConfig) -> str:
+    """def loss_fn(logits, y, reduction): the playground's optim.Loss for this run."""
+    meta = datasets.info(config.dataset)
+    head = 'def loss_fn(logits, y, reduction="mean"):\n'
+    if meta.is_regression:
+        return head + (
+            '    """Squared error of the one output [N, 1] against the real target y [N] ("none": one per point)."""\n'
+            "    return F.mse_loss(logits[:, 0], y, reduction=reduction)\n"
+        )
+    if config.loss == "cross-entropy":
+        smoothing = ", label_smoothing=LABEL_SMOOTHING" if config.label_smoothing else ""
+        return head + (
+            '    """Cross-entropy of the softmax output: logits [N, classes], labels [N] ("none": one loss per image)."""\n'
+            f"    return F.cross_entropy(logits, y{smoothing}, reduction=reduction)\n"
+        )
+    smooth = "    target = target * (1 - LABEL_SMOOTHING) + LABEL_SMOOTHING / NUM_CLASSES\n" if config.label_smoothing else ""
+    return head + (
+        '    """Squared error between the softmax output and the one-hot target, averaged over the classes."""\n'
+        "    target = F.one_hot(y, NUM_CLASSES).float()\n" + smooth + "    per_image = F.mse_loss(logits.softmax(dim=1), target, "
+        'reduction="none").mean(dim=1)\n'
+        '    return per_image if reduction == "none" else per_image.mean()\n'
+    )
+
+
+def penalty_code(config: TrainConfig) -> str:
+    """def penalty(weights), or "" without a regularisation."""
+    if config.reg == "none":
+        return ""
+    if config.reg == "l1":
+        doc, expr = "L1: rate x sum |w|", "REG_RATE * sum(w.abs().sum() for w in weights)"
+    else:
+        doc, expr = "L2: rate x sum w²/2", "REG_RATE / 2 * sum(w.square().sum() for w in weights)"
+    return (
+        "def penalty(weights):\n"
+        f'    """{doc} over the weights of the linear and conv layers (biases and batch-norm scales left out),\n'
+        '    added to the loss the optimizer sees; the loss reported leaves it out."""\n'
+        f"    return {expr}\n"
+    )
+
+
+def optimizer_code(config: TrainConfig) -> str:
+    """The lines of main() that make the optimizer and the schedule (indented for main)."""
+    args = ["model.parameters()", "lr=LR"]
+    if config.optimizer in ("sgd", "rmsprop") and config.momentum:
+        args.append(f"momentum={config.momentum!r}")
+    if config.nesterov:
+        args.append("nesterov=True")
+    if config.weight_decay or config.optimizer == "adamw":  # AdamW's default decay is 0.01, the playground's 0
+        args.append(f"weight_decay={config.weight_decay!r}")
+    name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[config.optimizer]
+    lines = []
+    if config.optimizer != "rmsprop":
+        lines.append('    fused = True if device.type in ("cpu", "cuda") else None  # torch\'s one-call kernel, as the playground uses')
+        args.append("fused=fused")
+    lines.append(f"    optimizer = torch.optim.{name}({', '.join(args)})")
+    schedule = {
+        "step": f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={config.step_size}, gamma={config.gamma!r})",
+        "exponential": f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={config.gamma!r})",
+        "cosine": "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=EPOCHS)",
+    }
+    if config.scheduler in schedule:
+        lines.append(f"    scheduler = {schedule[config.scheduler]}  # stepped after every epoch")
+    return "\n".join(lines) + "\n"
