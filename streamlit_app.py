@@ -18,6 +18,7 @@ page = st.navigation(
         st.Page("app_pages/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
         st.Page("app_pages/conv.py", title="Conv arithmetic", icon=":material/calculate:", url_path="conv"),
         st.Page("app_pages/backprop.py", title="Backprop by hand", icon=":material/function:", url_path="backprop"),
+        st.Page("app_pages/labs.py", title="Labs", icon=":material/school:", url_path="labs"),
         # /train opens the Train page too (a default page is served at / only; its url_path is not matched)
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train", visibility="hidden"),
     ]
@@ -26,7 +27,7 @@ jobs.manager().executor.start()  # the training process warms up while the stude
 state.keep()  # the settings Streamlit dropped with their widgets come back before anything is drawn
 if problems := share.restore():  # shown until dismissed: a rerun must not hide what the link lost
     st.session_state.link_problems = problems
-sidebar.render(own_data=page.url_path in ("toy", "backprop"))
+sidebar.render(own_data=page.url_path in ("toy", "backprop", "labs"))
 if st.session_state.get("link_problems"):
     st.warning(
         "This link has settings the playground cannot use as they are:\n\n" + "\n".join(f"- {p}" for p in st.session_state.link_problems),

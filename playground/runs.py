@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS sweeps (
     base TEXT NOT NULL,             -- the base TrainConfig as JSON
     members TEXT NOT NULL           -- JSON list of {label, value, seed, run_id}
 );
+CREATE TABLE IF NOT EXISTS lab_progress (
+    lab TEXT NOT NULL,              -- the lab's name (its file's stem)
+    owner TEXT NOT NULL DEFAULT '', -- who ('' on a laptop)
+    state TEXT NOT NULL,            -- JSON: labs.progress.Progress
+    updated REAL NOT NULL,
+    PRIMARY KEY (lab, owner)
+) WITHOUT ROWID;
 """
 
 
@@ -259,6 +266,16 @@ class RunStore:
 
     def list_sweeps(self, limit: int = 50) -> list[dict]:
         return [_sweep(r) for r in self._read("SELECT * FROM sweeps ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def save_lab_progress(self, lab: str, state: dict, owner: str = "") -> None:
+        self._write(
+            "INSERT OR REPLACE INTO lab_progress (lab, owner, state, updated) VALUES (?, ?, ?, ?)",
+            (lab, owner, json.dumps(state), time.time()),
+        )
+
+    def lab_progress(self, lab: str, owner: str = "") -> dict | None:
+        rows = self._read("SELECT state FROM lab_progress WHERE lab=? AND owner=?", (lab, owner))
+        return json.loads(rows[0]["state"]) if rows else None
 
     # --- reading ---
 

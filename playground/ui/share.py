@@ -14,6 +14,7 @@ from playground import datasets, families, features, settings, sweeps
 from playground.augment import parse_augment
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
+from playground.labs import format as labs_format
 from playground.ui import state, toy_controls, toy_twins
 
 BY_KEY = {s.share: s for s in settings.ALL.values() if s.share}
@@ -49,6 +50,8 @@ def _check(s: settings.Setting, value: Any, values: dict) -> Any:
         value = toy_controls.check_hide(value)
     elif s.name == "toy_task":
         value = toy_controls.check_task(value)
+    elif s.name == "lab" and value not in labs_format.paths():
+        raise PlaygroundError(f"lab = {value!r} is not a lab here: choose one of {', '.join(labs_format.paths())}")
     if s.ui_low is not None and not s.ui_low <= value <= s.ui_high:
         raise PlaygroundError(f"{s.name} = {value!r} is not allowed here: the Toy 2D page takes {s.ui_low:g} to {s.ui_high:g}")
     return value
