@@ -86,6 +86,7 @@ if shown is None or shown.config.key != config.key:  # the settings changed sinc
     shown = manager.store.find_reusable(config)
     if shown is None and (job := manager.unfinished(config)) is not None:  # training or queued now, started elsewhere
         shown = manager.store.get(job.run_id)
+        st.session_state.toy_run = job.run_id  # this session's run from now on: Stop then shows it stopped, not gone
 toy_view.run_regions(shown, ds, g, view, from_store=shown is not None and st.session_state.get("toy_trained_here") != shown.id)
 
 st.subheader("Twin runs side by side")

@@ -293,7 +293,7 @@ def test_twin_runs_with_a_bad_then_a_good_value(server, page):
 def test_a_queued_toy_run_stopped_says_it_never_started(server, page):
     """Train, then Train other settings: the second waits; leaving the page and coming back keeps it
     queued; Stop says it never started (no 'regions kept' for a run that drew none)."""
-    slow = f"{server}/toy?tepochs=500&points=3000&tbatch=1"  # about 10^6 steps: still training at the end
+    slow = f"{server}/toy?tepochs=500&points=2000&tbatch=1"  # 700,000 steps: still training at the end
     open_page(page, slow)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible(timeout=30_000)
