@@ -7,20 +7,21 @@ from __future__ import annotations
 import math
 import textwrap
 
-from playground import datasets
+from playground import datasets, families
 from playground.config import TrainConfig
 from playground.shapes import Step, plan
 
 
 def has_conv(config: TrainConfig) -> bool:
-    """Whether the model has a convolution (the playground then trains it channels-last on the CPU)."""
-    return _transfer(config) is not None or any(s.module == "Conv2d" for s in _steps(config))
+    """Whether the model has a convolution (the playground then trains it channels-last on the CPU); a
+    family's own network (not a stack of spec layers) is a convolutional one."""
+    return _family_code(config) is not None or any(s.module == "Conv2d" for s in _steps(config))
 
 
-def _transfer(config: TrainConfig):
-    from playground.transfer import parse_transfer  # the ResNet family's own text
-
-    return parse_transfer(config.model)
+def _family_code(config: TrainConfig) -> str | None:
+    """make_model() as the model's family writes it, for a network that is not a stack of spec layers."""
+    meta = datasets.info(config.dataset)
+    return families.family_of(config.model).model_code(config.model, config.input_shape, meta.num_classes)
 
 
 def _steps(config: TrainConfig) -> list[Step]:
@@ -54,9 +55,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 def model_code(config: TrainConfig) -> str:
     """def make_model(), and for a ResNet the module that resizes its inputs."""
     meta = datasets.info(config.dataset)
-    ts = _transfer(config)
-    if ts is not None:
-        return _resnet(ts, config.input_shape[0], meta.num_classes)
+    if (code := _family_code(config)) is not None:
+        return code
     lines = []
     for step in _steps(config):
         note = ""
@@ -73,39 +73,6 @@ def model_code(config: TrainConfig) -> str:
     )
     doc = textwrap.fill(doc, 110, initial_indent='    """', subsequent_indent="    ")
     return "def make_model():\n" + doc + "\n    return nn.Sequential(\n" + "\n".join(lines) + "\n    )\n"
-
-
-RESNET = '''
-class ToResNetInput(nn.Module):
-    """[N, C, H, W] -> [N, 3, size, size]: bilinear resize, grey repeated to three channels."""
-
-    def __init__(self, channels, size):
-        super().__init__()
-        self.channels, self.size = channels, size
-
-    def forward(self, x):
-        if x.shape[-1] != self.size or x.shape[-2] != self.size:
-            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
-        return x.expand(-1, 3, -1, -1) if self.channels == 1 else x
-
-
-def make_model():
-    """torchvision's ResNet-18{weights},
-    its last layer replaced for {classes} classes."""
-    net = torchvision.models.resnet18(weights={weights_arg})
-    net.fc = nn.Linear(net.fc.in_features, {classes})  # the new head, trained from scratch
-    return nn.Sequential(ToResNetInput({channels}, {size}), net)
-'''
-
-
-def _resnet(ts, channels: int, classes: int) -> str:
-    return RESNET.format(
-        weights=" pretrained on ImageNet (downloaded once into torch's cache)" if ts.pretrained else " from random weights",
-        weights_arg="torchvision.models.ResNet18_Weights.DEFAULT" if ts.pretrained else "None",
-        classes=classes,
-        channels=channels,
-        size=ts.size,
-    ).lstrip("\n")
 
 
 def loss_code(config: TrainConfig) -> str:

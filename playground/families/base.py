@@ -72,3 +72,9 @@ class ModelFamily(ABC):
     @abstractmethod
     def layers(self, text: str) -> list[Layer] | None:
         """The stack of spec layers, or None for a model that is not one."""
+
+    def model_code(self, text: str, input_shape: Shape, num_classes: int) -> str | None:
+        """For an exported script (playground.export_code): `def make_model()` building this network in
+        plain torch/torchvision, or None where the network is a stack of spec layers (the exporter
+        writes those module by module)."""
+        return None

@@ -63,6 +63,9 @@ class ResNetFamily(ModelFamily):
     def blocks(self, text: str) -> tuple[None, str]:
         return None, NO_BLOCKS
 
+    def model_code(self, text: str, input_shape: Shape, num_classes: int) -> str:
+        return _script(self.parse(text), input_shape[0], num_classes)
+
     def layers(self, text: str) -> None:
         return None
 
@@ -112,3 +115,37 @@ def _formula(block: nn.Module, params: int) -> tuple[str, str]:
         parts = [sum(p.numel() for p in c.parameters()) for c in block.children()]
         return f"{len(parts)} BasicBlocks", " + ".join(f"{n:,}" for n in parts) + f" = {params:,}"
     return "", ""
+
+
+# The exported script's make_model() (playground.export_code): torchvision's network, its input resize and new head.
+RESNET = '''
+class ToResNetInput(nn.Module):
+    """[N, C, H, W] -> [N, 3, size, size]: bilinear resize, grey repeated to three channels."""
+
+    def __init__(self, channels, size):
+        super().__init__()
+        self.channels, self.size = channels, size
+
+    def forward(self, x):
+        if x.shape[-1] != self.size or x.shape[-2] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return x.expand(-1, 3, -1, -1) if self.channels == 1 else x
+
+
+def make_model():
+    """torchvision's ResNet-18{weights},
+    its last layer replaced for {classes} classes."""
+    net = torchvision.models.resnet18(weights={weights_arg})
+    net.fc = nn.Linear(net.fc.in_features, {classes})  # the new head, trained from scratch
+    return nn.Sequential(ToResNetInput({channels}, {size}), net)
+'''
+
+
+def _script(ts: TransferSpec, channels: int, classes: int) -> str:
+    return RESNET.format(
+        weights=" pretrained on ImageNet (downloaded once into torch's cache)" if ts.pretrained else " from random weights",
+        weights_arg="torchvision.models.ResNet18_Weights.DEFAULT" if ts.pretrained else "None",
+        classes=classes,
+        channels=channels,
+        size=ts.size,
+    ).lstrip("\n")
