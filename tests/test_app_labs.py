@@ -62,6 +62,7 @@ def test_running_a_step_fills_its_table_and_charts(tiny_home, no_leftover_jobs):
     assert any(m.value == "**Per epoch**" for m in at.markdown)
     assert at.dataframe and len(at.dataframe[1].value) == 3  # 3 epochs in quick mode (the first table: the settings)
     assert any("the loss at the first step" in m.value for m in at.markdown)
+    assert [e.label for e in at.expander if e.label == "The code of this run"]  # the code behind the step's run
 
 
 def test_a_link_to_a_lab_that_is_not_there_is_named(tiny_home):

@@ -17,9 +17,9 @@ def _script(config: TrainConfig, run_id: int) -> str:
     return script(config, run_id)
 
 
-def export_expander(run: Run) -> None:
+def export_expander(run: Run, title: str = "Export as code") -> None:
     """The expander, closed: the script in a code block (with its copy button) and a download button."""
-    with st.expander("Export as code", icon=":material/code:"):
+    with st.expander(title, icon=":material/code:"):
         try:
             text = _script(run.config, run.id)
         except PlaygroundError as e:

@@ -15,6 +15,7 @@ from playground.labs.deliver import Filled
 from playground.labs.format import Lab, Step
 from playground.labs.progress import Progress
 from playground.ui import state
+from playground.ui.export_view import export_expander
 
 POLL_SECONDS = 1.0
 PAGES = {  # labs.format.PAGES -> (file, title)
@@ -207,6 +208,10 @@ def live(lab: Lab, step: Step, p: Progress, started: deliver.Started) -> None:
             )
             st.button("Stop", icon=":material/stop_circle:", key=f"stop-{lab.name}-{step.index}", on_click=_stop, args=(started,))
         draw(filled)
+        if not filled.training:
+            for rid, label in zip(started.run_ids, started.labels):
+                if (run := store.get(rid)) is not None:  # the code behind each run of the step
+                    export_expander(run, "The code of this run" if step.do == "train" else f"The code of the run with {label}")
         key = f"lab-live-{lab.name}-{step.index}"
         was, st.session_state[key] = st.session_state.get(key, False), filled.training
         if was and not filled.training:
