@@ -4,7 +4,6 @@ weights), and the torch.optim objects optim.py makes."""
 
 from __future__ import annotations
 
-import math
 import textwrap
 
 from playground import datasets, families
@@ -29,25 +28,6 @@ def _steps(config: TrainConfig) -> list[Step]:
     return plan(config.model, config.input_shape, meta.num_classes)
 
 
-def _module(step: Step) -> str:
-    """One step of the plan as the nn module models.layer_model builds for it."""
-    L = step.layer
-    if step.module == "Flatten":
-        return "nn.Flatten()"
-    if step.module == "Linear":
-        return f"nn.Linear({math.prod(step.in_shape)}, {L.units})"
-    if step.module == "Conv2d":
-        extra = (f", stride={L.stride}" if L.stride != 1 else "") + (f", padding={L.padding}" if L.padding else "")
-        return f"nn.Conv2d({step.in_shape[0]}, {L.units}, kernel_size={L.kernel}{extra})"
-    if step.module in ("MaxPool2d", "AvgPool2d"):
-        return f"nn.{step.module}({L.kernel})"  # stride = kernel
-    if step.module.startswith("BatchNorm"):
-        return f"nn.{step.module}({step.in_shape[0]})"
-    if step.module == "Dropout":
-        return f"nn.Dropout({L.prob!r})"
-    return f"nn.{step.module}()"
-
-
 def _shape(shape: tuple[int, ...]) -> str:
     return "[N, " + ", ".join(map(str, shape)) + "]"
 
@@ -64,7 +44,7 @@ def model_code(config: TrainConfig) -> str:
             note = f"  # {_shape(step.out_shape)}: " + ("the predicted value" if meta.is_regression else "one score per class")
         elif step.out_shape != step.in_shape:
             note = f"  # {_shape(step.out_shape)}"
-        lines.append(f"        {_module(step)},{note}")
+        lines.append(f"        nn.{step.label},{note}")  # the module as PyTorch constructs it (shapes.Step)
     inputs = _shape(config.input_shape)
     outputs = "one output (a real value)" if meta.is_regression else f"{meta.num_classes} classes"
     doc = (
