@@ -7,7 +7,6 @@ one; WAL lets readers draw curves while a worker writes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -18,90 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playground import run_schema
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.events import EpochEvent, StartEvent, StepEvent
 
 ACTIVE = ("queued", "running")
 REUSABLE = ("completed", "diverged")  # deterministic outcomes: training again gives the same result
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL,              -- TrainConfig.key: the cache key
-    config TEXT NOT NULL,           -- TrainConfig as JSON
-    status TEXT NOT NULL,           -- queued | running | completed | diverged | stopped | failed | interrupted
-    message TEXT NOT NULL DEFAULT '',
-    params INTEGER,                 -- trainable parameters
-    device TEXT,
-    steps_per_epoch INTEGER,
-    total_steps INTEGER,
-    created REAL NOT NULL,          -- unix seconds
-    started REAL,
-    finished REAL,
-    pid INTEGER,                    -- process that runs it, to spot runs orphaned by a crash
-    final TEXT                      -- JSON: last epoch's metrics
-);
-CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    step INTEGER NOT NULL,
-    epoch INTEGER NOT NULL,
-    loss REAL,
-    grad_mean REAL,
-    grad_abs_mean REAL,
-    PRIMARY KEY (run_id, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    train_loss REAL,
-    train_accuracy REAL,
-    test_loss REAL,
-    test_accuracy REAL,
-    seconds REAL,
-    lr REAL,
-    val_loss REAL,
-    val_accuracy REAL,
-    penalty REAL,                   -- the regularisation term (rate x sum |w| or w²/2) at the epoch's end
-    PRIMARY KEY (run_id, epoch)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS layer_stats (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    step INTEGER NOT NULL,
-    layer INTEGER NOT NULL,         -- the module's position in the model
-    name TEXT NOT NULL,             -- e.g. "#1 Linear 784→512"
-    weight_norm REAL, grad_norm REAL, update_ratio REAL,   -- layers with weights
-    act_mean REAL, act_std REAL, dead REAL, saturated REAL, -- activation layers
-    hist BLOB,                      -- float32 [layerstats.BINS]: share of outputs per bin
-    PRIMARY KEY (run_id, step, layer)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    probability BLOB NOT NULL,      -- float32 [R*R]: P(class 1) on the toy page's grid (boundary.grid)
-    PRIMARY KEY (run_id, epoch)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS networks (
-    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,         -- the latest snapshot epoch: only the latest is kept
-    maps BLOB NOT NULL              -- unitmaps.NetworkMaps.to_bytes(): every unit's map and the weights
-);
-CREATE TABLE IF NOT EXISTS sweeps (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    setting TEXT NOT NULL,          -- the swept setting, a key of sweeps.SETTINGS
-    base TEXT NOT NULL,             -- the base TrainConfig as JSON
-    members TEXT NOT NULL           -- JSON list of {label, value, seed, run_id}
-);
-CREATE TABLE IF NOT EXISTS lab_progress (
-    lab TEXT NOT NULL,              -- the lab's name (its file's stem)
-    owner TEXT NOT NULL DEFAULT '', -- who ('' on a laptop)
-    state TEXT NOT NULL,            -- JSON: labs.progress.Progress
-    updated REAL NOT NULL,
-    PRIMARY KEY (lab, owner)
-) WITHOUT ROWID;
-"""
 
 
 @dataclass(frozen=True)
@@ -138,8 +60,8 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
-                _migrate(db)
+                db.executescript(run_schema.SCHEMA)
+                run_schema.migrate(db)
         except (OSError, sqlite3.Error) as e:
             raise PlaygroundError(
                 f"cannot open the run store {self.path} ({e}): make its folder writable or set PLAYGROUND_HOME to a writable folder"
@@ -367,23 +289,6 @@ def _layer_row(run_id: int, s) -> tuple:
 
     hist = None if s.hist is None else np.asarray(s.hist, dtype=np.float32).tobytes()
     return (run_id, s.step, s.layer, s.name, s.weight_norm, s.grad_norm, s.update_ratio, s.act_mean, s.act_std, s.dead, s.saturated, hist)
-
-
-KEY_VERSION = 1  # PRAGMA user_version of a store whose keys TrainConfig.key wrote as it is now
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns a store made by an older version lacks, and recompute its cache keys once
-    (version 0 keys hashed every field; adding a setting would have orphaned every stored run)."""
-    have = {r[1] for r in db.execute("PRAGMA table_info(epochs)")}
-    for column in ("lr", "val_loss", "val_accuracy", "penalty"):
-        if column not in have:
-            db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
-    if db.execute("PRAGMA user_version").fetchone()[0] < KEY_VERSION:
-        for row in db.execute("SELECT id, config FROM runs").fetchall():
-            with contextlib.suppress(PlaygroundError, TypeError, ValueError):  # a config no longer valid keeps its key
-                db.execute("UPDATE runs SET key=? WHERE id=?", (TrainConfig.from_dict(json.loads(row[1])).key, row[0]))
-        db.execute(f"PRAGMA user_version={KEY_VERSION}")
 
 
 def _sweep(row: sqlite3.Row) -> dict:
