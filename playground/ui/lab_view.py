@@ -18,7 +18,7 @@ from playground.ui import state
 from playground.ui.export_view import export_expander
 
 POLL_SECONDS = 1.0
-PAGES = {  # labs.format.PAGES -> (file, title)
+PAGES = {  # labs.steps.PAGES -> (file, title)
     "data": ("app_pages/data.py", "Data"),
     "model": ("app_pages/model.py", "Model"),
     "train": ("app_pages/train.py", "Train"),
