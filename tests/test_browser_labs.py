@@ -53,3 +53,43 @@ def test_walk_the_fashion_mnist_lab_to_its_export(server, page, tmp_path):
     assert "images, channels, height and width" in text and "Step 6: A small CNN instead" in text
     assert "One row per learning rate" in text  # the sweep's filled table, as the code cell's output
     no_traceback(page)
+
+
+SLOW_LAB = """\
+title = "A slow lab"
+[settings]
+dataset = "fashion-mnist"
+model = "fc256 relu"
+batch_size = 1
+epochs = 30
+
+[[step]]
+title = "Two learning rates"
+question = "Sweep the lr."
+do = "sweep"
+sweep = { setting = "lr", values = "0.01, 0.001" }
+"""
+
+
+def test_leave_a_lab_step_mid_run_come_back_stop_it_and_run_it_again(server, page):
+    from tests.browser import SERVER_HOMES
+
+    labs = SERVER_HOMES[server] / "labs"
+    labs.mkdir(exist_ok=True)
+    (labs / "slow.toml").write_text(SLOW_LAB)  # a teacher's lab: 2 x 12,000 steps, still training when stopped
+    open_page(page, f"{server}/labs?lab=slow")
+    page.get_by_role("button", name="Run this step (2 runs)").click()
+    training = page.get_by_text(re.compile(r"Training: \d of 2 runs finished"))
+    expect(training).to_be_visible(timeout=60_000)
+    nav(page, "Runs")
+    nav(page, "Labs")
+    expect(training).to_be_visible(timeout=60_000)  # still its runs, still training
+    page.get_by_role("button", name="Stop", exact=True).click()
+    again = page.get_by_role("button", name=re.compile(r"Run again \(2 of 2 runs did not finish: stopped\)"))
+    expect(again).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("One row per learning rate")).to_be_visible()  # what the stopped runs reached is kept
+    again.click()
+    expect(training).to_be_visible(timeout=60_000)  # the step trains again
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(again).to_be_visible(timeout=60_000)
+    no_traceback(page)

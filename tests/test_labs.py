@@ -59,9 +59,11 @@ def test_a_lab_run_again_comes_from_the_cache_and_keeps_the_answers(lab_home, ca
     store = jobs.manager().store
     p = progress.load(store, "conv-arithmetic")
     p.answer(2, "the last pixels are never covered")
+    p.quick = False  # the student's own mode on the page
     progress.save(store, p)
     again = run_lab(capsys, "conv-arithmetic")
     assert again["steps"][1]["answer"] == "the last pixels are never covered"
+    assert progress.load(store, "conv-arithmetic").quick is False  # a headless quick run leaves the page's mode alone
     assert [s["tables"] for s in again["steps"]] == [s["tables"] for s in first["steps"]]
 
 

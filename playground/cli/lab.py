@@ -52,8 +52,7 @@ def filled_steps(lab, quick: bool, quiet: bool) -> list:
     from playground.labs import deliver, progress
 
     manager = jobs.manager()
-    saved = progress.load(manager.store, lab.name)
-    saved.quick = quick
+    saved = progress.load(manager.store, lab.name)  # the student's answers and place; their mode stays theirs
     out = []
     for step in lab.steps:
         if not quiet:
@@ -63,7 +62,7 @@ def filled_steps(lab, quick: bool, quiet: bool) -> list:
             datasets.prepare(lab.config(step, quick).dataset, None if quiet else download_bar())
             started, started_jobs = deliver.start(lab, step, quick, manager)
             _wait(started_jobs)
-            saved.set_runs(step.index, started)
+            saved.set_runs(step.index, started, quick)
         out.append((deliver.fill(lab, step, quick, manager.store, started), saved.answers.get(step.index, "")))
     progress.save(manager.store, saved)
     return out

@@ -16,7 +16,7 @@ from playground import convolve, datasets, diagnosis, experiments, families, swe
 from playground.errors import PlaygroundError
 from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.labs.format import Lab, Step
-from playground.labs.sums import conv_row, worked_example
+from playground.labs.sums import by_hand, cell_rows, conv_row, worked_example
 from playground.runs import ACTIVE, RunStore
 
 
@@ -92,6 +92,20 @@ def start(lab: Lab, step: Step, quick: bool, manager) -> tuple[Started, list]:
         labels = [m["label"] + (f" seed {m['seed']}" if len(sweep.seeds) > 1 else "") for m in sweep.members]
         return Started([j.run_id for j in jobs], sweep.id, labels), jobs
     raise PlaygroundError(f"step {step.index} ({step.do}) trains nothing")
+
+
+def configs(lab: Lab, step: Step, quick: bool) -> list:
+    """The TrainConfig of every run the step trains, in the order of its table."""
+    base = lab.config(step, quick)
+    if step.do == "sweep":
+        sw = step.sweep
+        return [m.config for m in sweeps.members(base, sw["setting"], sw["parsed"], sw["seeds"] or None)]
+    return [base] if step.do == "train" else []
+
+
+def training(store: RunStore, started: Started) -> bool:
+    """Whether a run the step started is still queued or running."""
+    return any((r := store.get(rid)) is not None and r.status in ACTIVE for rid in started.run_ids)
 
 
 # --- the kinds that train --------------------------------------------------------------------------
@@ -217,20 +231,17 @@ def _fill_params(filled: Filled, lab: Lab) -> None:
 
 def _fill_conv(filled: Filled, lab: Lab) -> None:
     """The sums in one table; each convolution by hand in two of its own: every cell worked, and the output."""
-    sums = []
+    worked_sums = []
     for calc in filled.step.calcs:
-        rows = conv_row(calc, lab.settings_of(filled.step, False))
         if calc["kind"] != "convolve":
-            sums += rows
+            worked_sums += conv_row(calc, lab.settings_of(filled.step, False))
             continue
-        mode = calc.get("mode", "convolution")
-        name = "Convolution (kernel flipped)" if mode == "convolution" else "Cross-correlation (as nn.Conv2d)"
-        filled.tables.append(Table(f"{name}, padding {calc.get('padding', 0)}: every output cell", rows))
-        m = convolve.convolve(convolve.parse_matrix(calc["image"]), convolve.parse_matrix(calc["kernel"]),
-                              int(calc.get("padding", 0)), int(calc.get("stride", 1)), mode)  # fmt: skip
+        m, same = by_hand(calc)
+        name = "Convolution (kernel flipped)" if m.mode == "convolution" else "Cross-correlation (as nn.Conv2d)"
+        filled.tables.append(Table(f"{name}, padding {m.padding}: every output cell", cell_rows(m, same)))
         filled.tables.append(Table(f"{name}: the output", [{f"col {j}": convolve.fmt(v) for j, v in enumerate(r)} for r in m.output]))
-    if sums:
-        filled.tables.insert(0, Table("Worked", sums))
+    if worked_sums:
+        filled.tables.insert(0, Table("Worked", worked_sums))
 
 
 def _fill_backprop(filled: Filled) -> None:
@@ -263,7 +274,7 @@ def fill(lab: Lab, step: Step, quick: bool, store: RunStore, started: Started | 
             return filled
         (_fill_train if step.do == "train" else _fill_sweep)(filled, store, started)
         filled.run_ids = list(started.run_ids)
-        filled.training = any((r := store.get(rid)) is not None and r.status in ACTIVE for rid in started.run_ids)
+        filled.training = training(store, started)
     elif step.do == "samples":
         _fill_samples(filled, lab, quick)
     elif step.do == "params":

@@ -18,9 +18,9 @@ import nbformat
 import pandas as pd
 from nbformat import v4
 
-from playground import export_code, sweeps
+from playground import export_code
 from playground.errors import PlaygroundError
-from playground.labs import figures
+from playground.labs import deliver, figures
 from playground.labs.deliver import TRAINS, Filled
 from playground.labs.format import Lab, Step
 from playground.tables import to_markdown
@@ -30,15 +30,6 @@ ARGV_CELL = """# The cells below are standalone scripts (`python step.py --json`
 import sys
 
 sys.argv = sys.argv[:1]"""
-
-
-def configs(lab: Lab, step: Step, quick: bool) -> list:
-    """The TrainConfig of every run the step trains, in the order of its table."""
-    base = lab.config(step, quick)
-    if step.do == "sweep":
-        sw = step.sweep
-        return [m.config for m in sweeps.members(base, sw["setting"], sw["parsed"], sw["seeds"] or None)]
-    return [base] if step.do == "train" else []
 
 
 def _table_md(rows: list[dict]) -> str:
@@ -82,7 +73,7 @@ def notebook(lab: Lab, steps: list[tuple[Filled, str]], quick: bool) -> nbformat
         s = filled.step
         cells.append(v4.new_markdown_cell(f"## Step {s.index}: {s.title}\n\n{s.question}"))
         if s.do in TRAINS:
-            code = [v4.new_code_cell(export_code.script(c)) for c in configs(lab, s, quick)]
+            code = [v4.new_code_cell(export_code.script(c)) for c in deliver.configs(lab, s, quick)]
             code[-1].outputs = _outputs(filled)
             cells += code
         else:
@@ -117,7 +108,7 @@ def _html_step(lab: Lab, filled: Filled, answer: str, quick: bool) -> str:
     out += [vl_convert.vegalite_to_svg(figures.chart(c).to_json()) for c in filled.charts if c.points]
     if filled.facts:
         out.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in filled.facts) + "</ul>")
-    for c in configs(lab, s, quick):
+    for c in deliver.configs(lab, s, quick):
         out.append(f"<details><summary>The code of this run</summary><pre>{e(export_code.script(c))}</pre></details>")
     if s.prompt:
         said = e(answer).replace("\n", "<br>") if answer.strip() else "<em>(not answered yet)</em>"

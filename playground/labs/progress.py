@@ -20,12 +20,12 @@ class Progress:
     answers: dict[int, str] = field(default_factory=dict)  # step -> what they typed
     runs: dict[tuple[int, bool], Started] = field(default_factory=dict)  # (step, quick) -> what it started
 
-    def runs_of(self, step: int) -> Started | None:
-        """What step started in the mode now chosen (quick and full runs are kept apart)."""
-        return self.runs.get((step, self.quick))
+    def runs_of(self, step: int, quick: bool | None = None) -> Started | None:
+        """What step started in quick or full mode (default: the mode now chosen; the two are kept apart)."""
+        return self.runs.get((step, self.quick if quick is None else quick))
 
-    def set_runs(self, step: int, started: Started) -> None:
-        self.runs[(step, self.quick)] = started
+    def set_runs(self, step: int, started: Started, quick: bool | None = None) -> None:
+        self.runs[(step, self.quick if quick is None else quick)] = started
 
     def answer(self, step: int, text: str) -> None:
         self.answers[step] = text[:MAX_ANSWER]

@@ -37,13 +37,22 @@ def conv_row(calc: dict, lab_settings: dict) -> list[dict]:
         return [{"question": f"receptive field after {r.layer}", "formula": "r = r_prev + (k - 1)*j_prev;  j = j_prev*s",
                  "worked": r.worked, "answer": f"{r.field}x{r.field} input pixels"}
                 for r in families.receptive_fields(spec, meta.input_shape, meta.num_classes)]  # fmt: skip
-    image, kernel = convolve.parse_matrix(n["image"], "image"), convolve.parse_matrix(n["kernel"], "kernel")
-    mode = n.get("mode", "convolution")
-    m = convolve.convolve(image, kernel, int(n.get("padding", 0)), int(n.get("stride", 1)), mode)
-    same = convolve.matches(m.output, convolve.torch_reference(image, kernel, m.padding, m.stride, mode))
-    rows = [{"question": f"output cell ({c.row}, {c.col})", "formula": "sum of pixel x kernel over the window" + (" (kernel flipped)" if mode == "convolution" else ""),
+    return cell_rows(*by_hand(calc))
+
+
+def by_hand(calc: dict) -> tuple[convolve.ManualConv, bool]:
+    """A convolve sum worked cell by cell, and whether torch's F.conv2d gives the same output."""
+    image, kernel = convolve.parse_matrix(calc["image"], "image"), convolve.parse_matrix(calc["kernel"], "kernel")
+    m = convolve.convolve(image, kernel, int(calc.get("padding", 0)), int(calc.get("stride", 1)), calc.get("mode", "convolution"))
+    return m, convolve.matches(m.output, convolve.torch_reference(image, kernel, m.padding, m.stride, m.mode))
+
+
+def cell_rows(m: convolve.ManualConv, same: bool) -> list[dict]:
+    """One row per output cell with its arithmetic, then the check against torch."""
+    flipped = m.mode == "convolution"
+    rows = [{"question": f"output cell ({c.row}, {c.col})", "formula": "sum of pixel x kernel over the window" + (" (kernel flipped)" if flipped else ""),
              "worked": c.expression, "answer": convolve.fmt(c.value)} for c in m.cells]  # fmt: skip
-    rows.append({"question": "checked against torch", "formula": "F.conv2d" + (" with the kernel flipped" if mode == "convolution" else ""),
+    rows.append({"question": "checked against torch", "formula": "F.conv2d" + (" with the kernel flipped" if flipped else ""),
                  "worked": "every cell compared", "answer": "equal" if same else "DIFFERENT"})  # fmt: skip
     return rows
 

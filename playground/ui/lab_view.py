@@ -14,6 +14,7 @@ from playground.labs import deliver, figures, format, notebook, progress
 from playground.labs.deliver import Filled
 from playground.labs.format import Lab, Step
 from playground.labs.progress import Progress
+from playground.runs import REUSABLE
 from playground.ui import state
 from playground.ui.export_view import export_expander
 
@@ -84,14 +85,14 @@ def header(lab: Lab, p: Progress) -> Step:
               help="Offline datasets, fewer images and epochs: every step fills in seconds to minutes. Off: the lab as the assignment asks it.")  # fmt: skip
     if p.quick:
         st.caption(f"Quick mode: {lab.quick_text()}. Switch it off for the full lab on the real data.")
-    done = sum(_done(lab, p, s) for s in lab.steps)
-    st.progress(done / len(lab.steps), text=f"{done} of {len(lab.steps)} steps done")
+    done = [_done(lab, p, s) for s in lab.steps]
+    st.progress(sum(done) / len(lab.steps), text=f"{sum(done)} of {len(lab.steps)} steps done")
 
     def go(to: int) -> None:
         p.step = to
         save(p)
 
-    labels = [f"{s.index}. {s.title}" + (" ✓" if _done(lab, p, s) else "") for s in lab.steps]
+    labels = [f"{s.index}. {s.title}" + (" ✓" if d else "") for s, d in zip(lab.steps, done)]
     c = st.columns([1, 6, 1], vertical_alignment="bottom")
     c[0].button(
         "Back", icon=":material/arrow_back:", disabled=p.step <= 1, on_click=go, args=(p.step - 1,), key="lab-back", width="stretch"
@@ -184,18 +185,24 @@ def deliverable(lab: Lab, step: Step, p: Progress) -> None:
         started = None  # its runs were deleted on the Runs page: run it again
     if error := st.session_state.pop("lab_error", None):
         st.error(error, icon=":material/error:")
-    n = len(notebook.configs(lab, step, p.quick))
     if started is None:
+        n = len(deliver.configs(lab, step, p.quick))
         st.button(f"Run this step ({n} run{'s' * (n > 1)})", type="primary", icon=":material/play_arrow:", key=f"run-{lab.name}-{step.index}",
                   on_click=_start, args=(lab, step, p))  # fmt: skip
         st.caption("A run trained before with the same settings comes from the cache at once.")
         return
+    if not deliver.training(store, started) and (
+        cut := [r for r in map(store.get, started.run_ids) if r is not None and r.status not in REUSABLE]
+    ):
+        st.button(f"Run again ({len(cut)} of {len(started.run_ids)} runs did not finish: {', '.join(sorted({r.status for r in cut}))})",
+                  icon=":material/replay:", key=f"rerun-{lab.name}-{step.index}", on_click=_start, args=(lab, step, p),
+                  help="The runs that finished come from the cache; the others train again.")  # fmt: skip
     live(lab, step, p, started)
 
 
 def live(lab: Lab, step: Step, p: Progress, started: deliver.Started) -> None:
     store = jobs.manager().store
-    training = deliver.fill(lab, step, p.quick, store, started).training
+    training = deliver.training(store, started)
 
     @st.fragment(run_every=POLL_SECONDS if training else None)
     def redraw() -> None:
