@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from playground import datasets, experiments, jobs, settings, sweeps
+from playground import datasets, experiments, settings, sweeps
 from playground.errors import PlaygroundError
-from playground.ui import state, sweep_view
+from playground.ui import me, state, sweep_view
 from playground.ui.data import dataset_or_stop
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.train_form import setting_widget, train_form
@@ -64,7 +64,7 @@ def _count(n: int, word: str) -> str:
 
 
 if twins:
-    manager = jobs.manager()
+    manager = me.jobs()
     fresh = [m for m in twins if manager.store.find_reusable(m.config) is None]
     steps = sum(m.config.total_steps for m in fresh)
     st.caption(
@@ -75,10 +75,10 @@ if twins:
 if st.button(
     "Run the sweep", type="primary", icon=":material/play_arrow:", disabled=not twins
 ):  # stays put, disabled, while the values are wrong
-    sweep, _ = experiments.start(jobs.manager(), base, param, values, seeds)
+    sweep, _ = experiments.start(me.jobs(), base, param, values, seeds)
     st.session_state.sweep_id = sweep.id
 
-store = jobs.manager().store
+store = me.jobs().store
 stored = store.list_sweeps()
 if stored:
     ids = [d["id"] for d in stored]

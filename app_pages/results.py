@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from playground import insight, jobs
+from playground import insight
 from playground.errors import PlaygroundError
 from playground.ui import errors_view as ev
+from playground.ui import me
 from playground.ui import network_view as nv
 from playground.ui import results_view as rv
 
 st.title("Results")
-store = jobs.manager().store
+store = me.jobs().store
 runs, regressions = rv.classifiers(
     [r for r in store.list_runs(limit=500) if r.status in ("completed", "stopped") and insight.has_weights(r.id)]
 )

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from playground import datasets, jobs
+from playground import datasets
 from playground.runs import ACTIVE
-from playground.ui import sweep_view
+from playground.ui import me, sweep_view
 from playground.ui.export_view import export_expander
 from playground.ui.history import column_config, difference_labels, runs_frame, styled
 from playground.ui.toy_link import open_on_toy_page
 
-store = jobs.manager().store
+store = me.jobs().store
 
 
 def _delete() -> None:

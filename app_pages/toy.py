@@ -4,11 +4,11 @@ the weights are redrawn while it trains; classical SVM baselines on the same spl
 
 import streamlit as st
 
-from playground import boundary, datasets, features, jobs, specs
+from playground import boundary, datasets, features, specs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.toy import ToyParams
-from playground.ui import region_map, state, step_view, toy_twins, toy_view
+from playground.ui import me, region_map, state, step_view, toy_twins, toy_view
 from playground.ui.toy_controls import DATA, control, feature_control, fixed_text, hidden, section
 
 st.title("Toy 2D")
@@ -74,7 +74,7 @@ out = "Linear(-> 1): the predicted value, squared error" if ds.info.is_regressio
 st.code(f"inputs ({inputs})  ->  {spec or '(no hidden layer)'}  ->  {out}", language=None)
 g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 
-manager = jobs.manager()
+manager = me.jobs()
 c = st.columns([1, 1.2, 1.4, 2.4], vertical_alignment="center")  # room for "Discretise output" in full
 if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
     job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable

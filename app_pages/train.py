@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from playground import datasets, jobs
+from playground import datasets
 from playground.families import anatomy
+from playground.ui import me
 from playground.ui.data import dataset_or_stop
 from playground.ui.lr_find_view import lr_finder
 from playground.ui.model_builder import dataset_model_builder
@@ -27,7 +28,7 @@ with hyper_col:
     st.subheader("Training")
     config = train_form(dataset, spec)  # an invalid spec (None): the widgets stay, disabled
 
-manager = jobs.manager()
+manager = me.jobs()
 busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id")]
 if busy:
     st.caption(f"{len(busy)} other run(s) queued or running: a new run starts after them.")

@@ -77,8 +77,7 @@ def executor_run_seconds(config: TrainConfig, runs: int = 2, timeout: float = 30
     runs of config (seeds 0, 1, ...) one after another, started as the page starts them, in a scratch
     $PLAYGROUND_HOME with a fresh worker process: the first is a student's first run after the worker
     said it is ready, the next ones a warm worker's."""
-    from playground import executor as executors
-    from playground import jobs
+    from playground import executors, jobs
     from playground.runs import RunStore
 
     out = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from playground.errors import PlaygroundError
@@ -26,7 +28,9 @@ def available_devices() -> list[str]:
     return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
 
 
-CPU_THREADS = torch.get_num_threads()  # torch's choice when the process started: one per core
+# torch's choice when the process started (one per core), or a class server's threads per run: a pool
+# of workers shares the cores (playground.classroom.config.worker_env)
+CPU_THREADS = int(os.environ.get("PLAYGROUND_THREADS") or torch.get_num_threads())
 
 
 def set_cpu_threads(tiny: bool) -> None:

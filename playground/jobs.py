@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playground import executor as executors
+from playground import executors
 from playground.config import TrainConfig
 from playground.events import EndEvent, Event, LrFindEvent, StartEvent, StepEvent
+from playground.executor import Executor
 from playground.home import runs_db_path
 from playground.runs import RunStore
 from playground.worker import Task
@@ -43,6 +44,8 @@ class Job:
     done_event: threading.Event = field(default_factory=threading.Event)
     on_event: Callable[[Event], None] | None = None
     canceller: Callable[[], None] | None = field(default=None, repr=False)  # set by the executor
+    owner: str = ""  # who asked for it ('' on a laptop)
+    task: Task | None = field(default=None, repr=False)  # set once queued: its place in the queue
 
     def stop(self) -> None:
         """Stop the run: a queued one never starts, a running one ends 'stopped' within a step."""
@@ -81,7 +84,6 @@ class FinderJob(Job):
 
     key: tuple = ()  # (finder config key, start_lr, end_lr, steps): JobManager.finder(key) finds it again
     result: LrFindEvent | None = None
-    task: Task | None = field(default=None, repr=False)  # set once queued: its place in the queue
 
     def deliver(self, events: list[Event]) -> None:
         for event in events:
@@ -93,7 +95,7 @@ class FinderJob(Job):
 
 
 class JobManager:
-    def __init__(self, store: RunStore, executor: executors.Executor | None = None):
+    def __init__(self, store: RunStore, executor: Executor | None = None):
         self.store = store
         store.mark_orphans_interrupted()
         self.executor = executor or executors.get()
@@ -101,17 +103,17 @@ class JobManager:
         self._jobs: dict[int, Job] = {}  # run_id -> job, for runs started by this process
         self._finders: dict[tuple, FinderJob] = {}  # FinderJob.key -> the latest finder with those settings
 
-    def submit(self, config: TrainConfig, on_event: Callable[[Event], None] | None = None) -> Job:
-        """Start (or reuse) a run of config; returns immediately."""
+    def submit(self, config: TrainConfig, on_event: Callable[[Event], None] | None = None, owner: str = "") -> Job:
+        """Start (or reuse) a run of config for owner; returns immediately. A run of the same settings
+        in training, or finished, goes into the owner's list (playground.classroom.access)."""
         with self._lock:
-            if (job := self._unfinished(config)) is not None:
+            job = self._unfinished(config) or _cached_job(self.store.find_reusable(config))
+            if job is not None:
+                self.store.hold(job.run_id, owner)
                 return job
-            cached = self.store.find_reusable(config)
-            if cached is not None:
-                return _cached_job(cached)
-            job = Job(self.store.create(config), config, on_event=on_event)
+            job = Job(self.store.create(config, owner), config, on_event=on_event, owner=owner)
             self._jobs[job.run_id] = job
-        self.executor.submit(self.store, [job])
+        job.task = self.executor.submit(self.store, [job], owner=owner)
         return job
 
     def unfinished(self, config: TrainConfig) -> Job | None:
@@ -139,6 +141,7 @@ class JobManager:
         end_lr: float | None = None,
         steps: int | None = None,
         on_event: Callable[[Event], None] | None = None,
+        owner: str = "",
     ) -> FinderJob:
         """Start the learning-rate finder for config (playground.lr_find's defaults for what is not
         given); returns immediately. The same settings again (the lr, epochs and schedule aside: the
@@ -155,8 +158,8 @@ class JobManager:
             job = self._finders.get(key)
             if job is not None and (not job.done or job.status == "completed"):
                 return job
-            job = self._finders[key] = FinderJob(None, config, total_steps=steps, on_event=on_event, key=key)
-        job.task = self.executor.submit(self.store, [job], kind="lr_find", finder=(start_lr, end_lr, steps))
+            job = self._finders[key] = FinderJob(None, config, total_steps=steps, on_event=on_event, key=key, owner=owner)
+        job.task = self.executor.submit(self.store, [job], kind="lr_find", finder=(start_lr, end_lr, steps), owner=owner)
         return job
 
     def finder(self, key: tuple) -> FinderJob | None:
@@ -169,35 +172,37 @@ class JobManager:
         """How many tasks (runs, groups, finders) go before a queued finder."""
         return self.executor.ahead(job.task) if job.task is not None else self.executor.queued()
 
-    def submit_group(self, configs: list[TrainConfig], on_event: Callable[[int, Event], None] | None = None) -> list[Job]:
-        """Several twins at once: finished ones from the cache, the rest trained together as one
-        group when grouped.groupable allows it (one after another otherwise)."""
+    def submit_group(self, configs: list[TrainConfig], on_event: Callable[[int, Event], None] | None = None, owner: str = "") -> list[Job]:
+        """Several twins at once for owner: finished ones from the cache, the rest trained together as
+        one group when grouped.groupable allows it (one after another otherwise)."""
         from playground.grouped import groupable
 
         with self._lock:
             jobs, fresh = [], []
             for config in configs:
-                running = next((j for j in self._jobs.values() if j.config.key == config.key and not j.done), None)
-                cached = None if running else self.store.find_reusable(config)
-                if running:
-                    jobs.append(running)
-                elif cached is not None:
-                    jobs.append(_cached_job(cached))
+                job = self._unfinished(config) or _cached_job(self.store.find_reusable(config))
+                if job is not None:
+                    self.store.hold(job.run_id, owner)
                 else:
-                    job = Job(self.store.create(config), config, on_event=functools.partial(on_event, len(jobs)) if on_event else None)
+                    listener = functools.partial(on_event, len(jobs)) if on_event else None
+                    job = Job(self.store.create(config, owner), config, on_event=listener, owner=owner)
                     self._jobs[job.run_id] = job
-                    jobs.append(job)
                     fresh.append(job)
+                jobs.append(job)
         if len(fresh) > 1 and groupable([j.config for j in fresh]) is None:
-            self.executor.submit(self.store, fresh)
+            task = self.executor.submit(self.store, fresh, owner=owner)
+            for job in fresh:
+                job.task = task
         else:
             for job in fresh:
-                self.executor.submit(self.store, [job])
+                job.task = self.executor.submit(self.store, [job], owner=owner)
         return jobs
 
 
-def _cached_job(run) -> Job:
-    """A finished run served from the store: a Job that is already done."""
+def _cached_job(run) -> Job | None:
+    """A finished run served from the store: a Job that is already done (None for no run)."""
+    if run is None:
+        return None
     job = Job(run.id, run.config, cached=True, status=run.status, message=run.message)
     job.step = job.total_steps = run.total_steps or 0
     job.epoch = run.final.get("epoch", 0)

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL,
     finished REAL,
     pid INTEGER,                    -- process that runs it, to spot runs orphaned by a crash
-    final TEXT                      -- JSON: last epoch's metrics
+    final TEXT,                     -- JSON: last epoch's metrics
+    owner TEXT NOT NULL DEFAULT ''  -- who asked for it first ('' on a laptop; class mode: roster.owner_key)
 );
 CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
 CREATE TABLE IF NOT EXISTS steps (
@@ -76,7 +77,24 @@ CREATE TABLE IF NOT EXISTS sweeps (
     created REAL NOT NULL,
     setting TEXT NOT NULL,          -- the swept setting, a key of sweeps.SETTINGS
     base TEXT NOT NULL,             -- the base TrainConfig as JSON
-    members TEXT NOT NULL           -- JSON list of {label, value, seed, run_id}
+    members TEXT NOT NULL,          -- JSON list of {label, value, seed, run_id}
+    owner TEXT NOT NULL DEFAULT ''  -- who made it
+);
+CREATE TABLE IF NOT EXISTS holders (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    owner TEXT NOT NULL,            -- someone whose list has the run: who trained it, and whoever asked for
+    since REAL NOT NULL,            -- the same settings later and was served it from the cache
+    PRIMARY KEY (run_id, owner)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS holders_owner ON holders(owner, run_id);
+CREATE TABLE IF NOT EXISTS people (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,      -- as the teacher wrote it
+    role TEXT NOT NULL,             -- student | teacher
+    token_hash TEXT UNIQUE,         -- sha256 of the join link's token (the token itself is never stored)
+    login TEXT UNIQUE,              -- the e-mail of someone who signs in with st.login
+    created REAL NOT NULL,
+    last_seen REAL
 );
 CREATE TABLE IF NOT EXISTS lab_progress (
     lab TEXT NOT NULL,              -- the lab's name (its file's stem)
@@ -89,6 +107,7 @@ CREATE TABLE IF NOT EXISTS lab_progress (
 
 
 KEY_VERSION = 1  # PRAGMA user_version of a store whose keys TrainConfig.key wrote as it is now
+OWNERS_VERSION = 2  # ... and whose runs each have a holder (class mode's owners)
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -98,8 +117,14 @@ def migrate(db: sqlite3.Connection) -> None:
     for column in ("lr", "val_loss", "val_accuracy", "penalty"):
         if column not in have:
             db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
-    if db.execute("PRAGMA user_version").fetchone()[0] < KEY_VERSION:
+    for table in ("runs", "sweeps"):
+        if "owner" not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version < KEY_VERSION:
         for row in db.execute("SELECT id, config FROM runs").fetchall():
             with contextlib.suppress(PlaygroundError, TypeError, ValueError):  # a config no longer valid keeps its key
                 db.execute("UPDATE runs SET key=? WHERE id=?", (TrainConfig.from_dict(json.loads(row[1])).key, row[0]))
-        db.execute(f"PRAGMA user_version={KEY_VERSION}")
+    if version < OWNERS_VERSION:  # a run made before owners is its owner's, '' (the laptop's)
+        db.execute("INSERT OR IGNORE INTO holders (run_id, owner, since) SELECT id, owner, created FROM runs")
+        db.execute(f"PRAGMA user_version={OWNERS_VERSION}")

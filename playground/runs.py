@@ -1,12 +1,15 @@
 """The run store: every run's config, status, timings and metrics in one SQLite file.
 
 A finished run is found again by its config key; that is what makes the trainer "cached".
-Each call opens its own short-lived connection, so worker threads and page threads never share
-one; WAL lets readers draw curves while a worker writes.
+Each thread keeps its own connection, so worker threads and page threads never share one; WAL lets
+readers draw curves while a worker writes. Every run has holders: whoever's list it is in (the one
+who trained it, and in class mode anyone later served it from the cache); playground.classroom.access
+shows each person only the runs they hold.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -40,6 +43,7 @@ class Run:
     started: float | None
     finished: float | None
     final: dict
+    owner: str = ""  # who asked for it first ('' on a laptop)
 
     @property
     def seconds(self) -> float | None:
@@ -87,13 +91,19 @@ class RunStore:
 
     def _write_all(self, statements: list[tuple[str, Iterable]], one: bool = False) -> int:
         """Each (sql, rows) with executemany (one: (sql, args) with execute), in one transaction."""
+        with self._transaction() as db:
+            if one:
+                return db.execute(*statements[0]).lastrowid
+            for sql, rows in statements:
+                db.executemany(sql, rows)
+            return 0
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """This thread's connection in a transaction; a write the disk refuses is the user's to fix."""
         try:
             with self._db() as db:
-                if one:
-                    return db.execute(*statements[0]).lastrowid
-                for sql, rows in statements:
-                    db.executemany(sql, rows)
-                return 0
+                yield db
         except sqlite3.OperationalError as e:  # disk full, read-only file, locked too long
             raise PlaygroundError(
                 f"the run store {self.path} cannot be written ({e}): free some disk space or check its permissions"
@@ -102,13 +112,44 @@ class RunStore:
     def _read(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
         return self._db().execute(sql, tuple(args)).fetchall()
 
+    # the tables of other concepts kept in this file (playground.classroom's people) use these two
+    def query(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+        return self._read(sql, args)
+
+    def write(self, sql: str, args: Iterable = ()) -> int:
+        return self._write(sql, args)
+
     # --- writing, in the order a run goes through ---
 
-    def create(self, config: TrainConfig) -> int:
-        return self._write(
-            "INSERT INTO runs (key, config, status, created, pid) VALUES (?, ?, 'queued', ?, ?)",
-            (config.key, json.dumps(config.to_dict()), time.time(), os.getpid()),
-        )
+    def create(self, config: TrainConfig, owner: str = "") -> int:
+        """A queued run of config, held by its owner."""
+        now = time.time()
+        with self._transaction() as db:
+            run_id = db.execute(
+                "INSERT INTO runs (key, config, status, created, pid, owner) VALUES (?, ?, 'queued', ?, ?, ?)",
+                (config.key, json.dumps(config.to_dict()), now, os.getpid(), owner),
+            ).lastrowid
+            db.execute("INSERT INTO holders VALUES (?, ?, ?)", (run_id, owner, now))
+        return run_id
+
+    def hold(self, run_id: int, owner: str) -> None:
+        """Put a run in someone's list (served to them from the cache, or joined while it trains)."""
+        self._write("INSERT OR IGNORE INTO holders VALUES (?, ?, ?)", (run_id, owner, time.time()))
+
+    def holds(self, owner: str, run_id: int) -> bool:
+        return bool(self._read("SELECT 1 FROM holders WHERE run_id=? AND owner=?", (run_id, owner)))
+
+    def holders(self, run_id: int) -> list[str]:
+        """Whose lists have the run, the first holder (who trained it) first."""
+        return [r["owner"] for r in self._read("SELECT owner FROM holders WHERE run_id=? ORDER BY since, owner", (run_id,))]
+
+    def release(self, run_id: int, owner: str) -> bool:
+        """Take a run out of someone's list; the run itself goes once nobody holds it. True if it went."""
+        self._write("DELETE FROM holders WHERE run_id=? AND owner=?", (run_id, owner))
+        if self._read("SELECT 1 FROM holders WHERE run_id=?", (run_id,)):
+            return False
+        self.delete(run_id)
+        return True
 
     def start(self, run_id: int, e: StartEvent) -> None:
         self._write(
@@ -176,18 +217,21 @@ class RunStore:
         self._write("DELETE FROM runs WHERE id=?", (run_id,))
         weights_path(run_id).unlink(missing_ok=True)
 
-    def create_sweep(self, setting: str, base: TrainConfig, members: list[dict]) -> int:
+    def create_sweep(self, setting: str, base: TrainConfig, members: list[dict], owner: str = "") -> int:
         return self._write(
-            "INSERT INTO sweeps (created, setting, base, members) VALUES (?, ?, ?, ?)",
-            (time.time(), setting, json.dumps(base.to_dict()), json.dumps(members)),
+            "INSERT INTO sweeps (created, setting, base, members, owner) VALUES (?, ?, ?, ?, ?)",
+            (time.time(), setting, json.dumps(base.to_dict()), json.dumps(members), owner),
         )
 
     def get_sweep(self, sweep_id: int) -> dict | None:
         rows = self._read("SELECT * FROM sweeps WHERE id=?", (sweep_id,))
         return _sweep(rows[0]) if rows else None
 
-    def list_sweeps(self, limit: int = 50) -> list[dict]:
-        return [_sweep(r) for r in self._read("SELECT * FROM sweeps ORDER BY id DESC LIMIT ?", (limit,))]
+    def list_sweeps(self, limit: int = 50, owner: str | None = None) -> list[dict]:
+        """The newest sweeps: everyone's (owner None), or one owner's."""
+        if owner is None:
+            return [_sweep(r) for r in self._read("SELECT * FROM sweeps ORDER BY id DESC LIMIT ?", (limit,))]
+        return [_sweep(r) for r in self._read("SELECT * FROM sweeps WHERE owner=? ORDER BY id DESC LIMIT ?", (owner, limit))]
 
     def save_lab_progress(self, lab: str, state: dict, owner: str = "") -> None:
         self._write(
@@ -211,8 +255,12 @@ class RunStore:
         rows = self._read(f"SELECT * FROM runs WHERE key=? AND status IN ({marks}) ORDER BY id DESC LIMIT 1", (config.key, *REUSABLE))
         return _run(rows[0]) if rows else None
 
-    def list_runs(self, limit: int = 100) -> list[Run]:
-        return [_run(r) for r in self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+    def list_runs(self, limit: int = 100, owner: str | None = None) -> list[Run]:
+        """The newest runs: everyone's (owner None), or those one owner holds."""
+        if owner is None:
+            return [_run(r) for r in self._read("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+        sql = "SELECT runs.* FROM holders JOIN runs ON runs.id = holders.run_id WHERE holders.owner=? ORDER BY runs.id DESC LIMIT ?"
+        return [_run(r) for r in self._read(sql, (owner, limit))]
 
     def steps(self, run_id: int) -> list[dict]:
         return [
@@ -281,6 +329,7 @@ def _run(row: sqlite3.Row) -> Run:
         started=row["started"],
         finished=row["finished"],
         final=json.loads(row["final"]) if row["final"] else {},
+        owner=row["owner"],
     )
 
 
@@ -298,6 +347,7 @@ def _sweep(row: sqlite3.Row) -> dict:
         "setting": row["setting"],
         "base": TrainConfig.from_dict(json.loads(row["base"])),
         "members": json.loads(row["members"]),
+        "owner": row["owner"],
     }
 
 

@@ -5,6 +5,8 @@ A task's events go to the run store as they come (steps in batches at most FLUSH
 the first point is written at once) and are forwarded to whoever submitted the task, stripped of
 the model and the prediction callable, which stay here. The same `execute` serves the worker
 process (playground.executor) and the in-process thread executor, so both write the same rows.
+The Ray executor (playground.ray_executor) runs it on a Ray worker with a store and a weights'
+saver of its own that record each write, for the app to replay on its run store.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Task:
     configs: tuple[dict, ...]  # TrainConfig.to_dict() of each run (the finder: of the run it advises)
     kind: str = "train"  # train | lr_find
     finder: tuple = ()  # lr_find: (start_lr, end_lr, steps)
+    owner: str = ""  # who asked for it ('' on a laptop): the executor's fair queue takes owners in turn
 
     @property
     def grouped(self) -> bool:
@@ -54,17 +57,26 @@ def portable(event: Event) -> Event:
     return event
 
 
-def execute(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> None:
+def execute(
+    task: Task,
+    forward: Forward,
+    should_stop: Callable[[], bool],
+    store=None,
+    save_weights: Callable[[int, object], None] | None = None,
+) -> None:
     """Train the task's runs, writing every event to the run store and forwarding it. Never raises:
-    a run that cannot go on ends 'failed' with a message in the store and a forwarded EndEvent."""
+    a run that cannot go on ends 'failed' with a message in the store and a forwarded EndEvent.
+    store: the RunStore of task.home unless given (anything with the write methods _Sink and
+    _Snapshots call); save_weights(run_id, model): playground.insight.save_weights unless given."""
     if task.kind == "lr_find":
         return execute_lr_find(task, forward, should_stop)
-    from playground.runs import RunStore
+    if store is None:
+        from playground.runs import RunStore
 
-    store = RunStore(Path(task.home) / "runs.sqlite")
+        store = RunStore(Path(task.home) / "runs.sqlite")
     configs = [TrainConfig.from_dict(c) for c in task.configs]
     sinks = [
-        _Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs))
+        _Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs), save_weights)
         for m, (run_id, config) in enumerate(zip(task.run_ids, configs))
     ]
     try:
@@ -135,9 +147,17 @@ def _found_text(found: LrFindEvent) -> str:
 class _Sink:
     """One run's events -> the run store (steps in batches) and the forward callback."""
 
-    def __init__(self, store, run_id: int, config: TrainConfig, forward: Callable[[list[Event]], None], group_size: int):
+    def __init__(
+        self,
+        store,
+        run_id: int,
+        config: TrainConfig,
+        forward: Callable[[list[Event]], None],
+        group_size: int,
+        save_weights: Callable[[int, object], None] | None = None,
+    ):
         self.store, self.run_id, self.config, self.forward = store, run_id, config, forward
-        self.group_size = group_size
+        self.group_size, self.save_weights = group_size, save_weights
         self.pending: list[StepEvent] = []
         self.last_flush = 0.0  # the first step is written at once: the page shows the first point quickly
         self.ended = False
@@ -168,11 +188,11 @@ class _Sink:
         self.pending, self.last_flush = [], time.monotonic()
 
     def _end(self, event: EndEvent) -> None:
-        from playground.insight import save_weights
-
         final = event.final | ({"grouped_with": self.group_size} if self.group_size > 1 else {})
         if event.model is not None and event.status in ("completed", "stopped"):
-            save_weights(self.run_id, event.model)
+            from playground.insight import save_weights
+
+            (self.save_weights or save_weights)(self.run_id, event.model)
         self.store.finish(self.run_id, event.status, event.message, final)
         self.ended = True
         self.forward([EndEvent(event.status, event.message, final)])

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from playground import executor, jobs
+from playground import executor, executors, jobs, process_executor
 from playground.config import TrainConfig
 from playground.events import EndEvent, StartEvent, StepEvent
 
@@ -35,7 +35,7 @@ def wait_for(condition, timeout: float = 60) -> None:
 
 def test_runs_train_in_a_worker_process_and_their_events_come_back(tiny_home):
     manager = jobs.manager()
-    assert isinstance(manager.executor, executor.ProcessExecutor)
+    assert isinstance(manager.executor, process_executor.ProcessExecutor)
     seen = []
     job = manager.submit(cfg(), on_event=seen.append)
     assert job.wait(120) and job.status == "completed"
@@ -120,7 +120,7 @@ def test_the_worker_starts_whatever_the_current_folder(tiny_home, tmp_path, monk
     """`streamlit run /elsewhere/streamlit_app.py` from another folder: the worker still finds the package."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    fresh = executor.ProcessExecutor()
+    fresh = process_executor.ProcessExecutor()
     manager = jobs.JobManager(jobs.manager().store, fresh)
     job = manager.submit(cfg(seed=9))
     assert job.wait(120) and job.status == "completed" and fresh.ready
@@ -131,7 +131,7 @@ def test_an_unknown_executor_kind_is_a_clear_error(monkeypatch):
 
     monkeypatch.setenv("PLAYGROUND_EXECUTOR", "gpu-farm")
     with pytest.raises(PlaygroundError, match="PLAYGROUND_EXECUTOR = 'gpu-farm' is not allowed: use one of process, thread"):
-        executor.get()
+        executors.get()
 
 
 @pytest.mark.parametrize("kind", ["process", "thread"])
@@ -139,14 +139,14 @@ def test_a_stop_while_the_trainer_starts_is_not_lost(tiny_home, monkeypatch, kin
     """Stop pressed after the run left the queue but before its trainer had it (the worker still
     warming up): the run still ends 'stopped', not trained to the end."""
     monkeypatch.setenv("PLAYGROUND_EXECUTOR", kind)
-    ex = executor.ProcessExecutor() if kind == "process" else executor.ThreadExecutor()
+    ex = process_executor.ProcessExecutor() if kind == "process" else executor.ThreadExecutor()
     manager = jobs.JobManager(jobs.manager().store, ex)
     if kind == "thread":  # hold the task between leaving the queue and reaching its trainer
         gate = threading.Event()
         original = executor.ThreadExecutor._run
         monkeypatch.setattr(executor.ThreadExecutor, "_run", lambda self, *a: (gate.wait(30), original(self, *a)))
     job = manager.submit(long_run(seed=5))
-    wait_for(lambda: ex._current is not None, 30)  # out of the queue: a stop now goes to the current task
+    wait_for(lambda: ex._running, 30)  # out of the queue: a stop now goes to the current task
     assert kind == "thread" or not ex.ready  # the worker is still starting
     job.stop()
     if kind == "thread":

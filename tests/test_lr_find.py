@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 
-from playground import datasets, executor, jobs
+from playground import datasets, executor, jobs, process_executor
 from playground.config import TrainConfig
 from playground.events import EndEvent, EpochEvent, StepEvent
 from playground.lr_find import find_lr, lr_at, smooth, steepest, valley
@@ -153,7 +153,7 @@ def long_run() -> TrainConfig:
 def manager(request, tiny_home, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_EXECUTOR", request.param)
     m = jobs.manager()
-    assert isinstance(m.executor, executor.ThreadExecutor if request.param == "thread" else executor.ProcessExecutor)
+    assert isinstance(m.executor, executor.ThreadExecutor if request.param == "thread" else process_executor.ProcessExecutor)
     yield m
     left = [*m.active(), *m.active_finders()]
     for job in left:

@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from playground import datasets, insight, interpret, jobs, projector, saliency
+from playground import datasets, insight, interpret, projector, saliency
 from playground.errors import PlaygroundError
 from playground.home import weights_path
 from playground.optim import LOSS_TEXT
 from playground.runs import Run
+from playground.ui import me
 from playground.ui import results_view as rv
 from playground.ui.data import image_array
 from playground.ui.state import set_defaults
@@ -34,7 +35,7 @@ def _mtime(run: Run) -> float:
 
 @st.cache_data(show_spinner="Computing the loss of every test image...", max_entries=8)
 def losses(run_id: int, mtime: float) -> np.ndarray:  # keyed by the weights file's time, as the predictions
-    run = jobs.manager().store.get(run_id)
+    run = me.jobs().store.get(run_id)
     p = rv.predictions(run_id, mtime)
     meta = datasets.info(run.config.dataset)
     return interpret.test_losses(insight.load_model(run), p.splits, interpret.loss_of(run.config, meta.num_classes))
@@ -164,7 +165,7 @@ def thumbnail(image) -> str:
 @st.cache_data(show_spinner="Reading the penultimate layer for the test images...", max_entries=4)
 def embedding(run_id: int, mtime: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """(features, pixels, whether the features are the pixels) of the first MAX_POINTS test images."""
-    run = jobs.manager().store.get(run_id)
+    run = me.jobs().store.get(run_id)
     p = rv.predictions(run_id, mtime)
     model = insight.load_model(run)
     n = min(projector.MAX_POINTS, len(p.y))
@@ -176,7 +177,7 @@ def projection(run_id: int, mtime: float, method: str) -> pd.DataFrame:
     """One row per projected test image: both projections, its classes and its hover image."""
     features, pixels, _ = embedding(run_id, mtime)
     p = rv.predictions(run_id, mtime)
-    classes = datasets.info(jobs.manager().store.get(run_id).config.dataset).classes
+    classes = datasets.info(me.jobs().store.get(run_id).config.dataset).classes
     before, after = projector.project_both(pixels, features, method)
     n = len(features)
     return pd.DataFrame(

@@ -8,14 +8,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from playground import datasets, jobs, settings
+from playground import datasets, settings
 from playground.errors import PlaygroundError
 from playground.labs import deliver, figures, format, notebook, progress
 from playground.labs.deliver import Filled
 from playground.labs.format import Lab, Step
 from playground.labs.progress import Progress
 from playground.runs import REUSABLE
-from playground.ui import state
+from playground.ui import me, state
 from playground.ui.export_view import export_expander
 
 POLL_SECONDS = 1.0
@@ -56,14 +56,14 @@ def progress_of(lab: Lab) -> Progress:
     """This session's copy of the stored progress (read once per session and lab)."""
     key = f"lab-progress-{lab.name}"
     if key not in st.session_state:
-        st.session_state[key] = progress.load(jobs.manager().store, lab.name)
+        st.session_state[key] = progress.load(me.jobs().store, lab.name)
     p = st.session_state[key]
     p.step = min(max(p.step, 1), len(lab.steps))
     return p
 
 
 def save(p: Progress) -> None:
-    progress.save(jobs.manager().store, p)
+    progress.save(me.jobs().store, p)
 
 
 def _done(lab: Lab, p: Progress, step: Step) -> bool:
@@ -156,7 +156,7 @@ def _start(lab: Lab, step: Step, p: Progress) -> None:
     try:
         with st.spinner(f"Getting {datasets.info(config.dataset).title} ready ..."):
             datasets.prepare(config.dataset)
-        started, _ = deliver.start(lab, step, p.quick, jobs.manager())
+        started, _ = deliver.start(lab, step, p.quick, me.jobs())
     except PlaygroundError as e:
         st.session_state["lab_error"] = str(e)
         return
@@ -165,15 +165,15 @@ def _start(lab: Lab, step: Step, p: Progress) -> None:
 
 
 def _stop(started: deliver.Started) -> None:
-    manager = jobs.manager()
+    manager = me.jobs()
     for rid in started.run_ids:
         if (job := manager.job(rid)) is not None:
-            job.stop()
+            manager.stop(job)
 
 
 def deliverable(lab: Lab, step: Step, p: Progress) -> None:
     """A training step: its Run button, then its deliverable redrawn while it trains; the others at once."""
-    store = jobs.manager().store
+    store = me.jobs().store
     if step.do not in deliver.TRAINS:
         try:
             draw(_filled_now(lab.name, step.index, p.quick))
@@ -201,7 +201,7 @@ def deliverable(lab: Lab, step: Step, p: Progress) -> None:
 
 
 def live(lab: Lab, step: Step, p: Progress, started: deliver.Started) -> None:
-    store = jobs.manager().store
+    store = me.jobs().store
     training = deliver.training(store, started)
 
     @st.fragment(run_every=POLL_SECONDS if training else None)
@@ -231,7 +231,7 @@ def live(lab: Lab, step: Step, p: Progress, started: deliver.Started) -> None:
 def _filled_now(lab_name: str, index: int, quick: bool) -> Filled:
     """A step that trains nothing, worked out once per lab file version and mode."""
     lab = format.find(lab_name)
-    return deliver.fill(lab, lab.steps[index - 1], quick, jobs.manager().store)
+    return deliver.fill(lab, lab.steps[index - 1], quick, me.jobs().store)
 
 
 def answer_box(lab: Lab, step: Step, p: Progress) -> None:
@@ -259,7 +259,7 @@ def export(lab: Lab, p: Progress) -> None:
     """The lab as a notebook or an HTML report: what is filled so far, the answers typed, each run's code."""
 
     def steps() -> list:
-        store = jobs.manager().store
+        store = me.jobs().store
         return [(deliver.fill(lab, s, p.quick, store, p.runs_of(s.index)), p.answers.get(s.index, "")) for s in lab.steps]
 
     st.markdown("**Hand it in**")

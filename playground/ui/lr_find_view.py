@@ -10,12 +10,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from playground import jobs, settings
+from playground import settings
+from playground.classroom.access import OwnJobs
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.events import LrFindEvent
 from playground.jobs import FinderJob
-from playground.ui import state
+from playground.ui import me, state
 from playground.ui.charts import LOG_AXIS
 
 SHOWN = "lr_find_shown"  # session state: the FinderJob.key of the finder on screen
@@ -31,7 +32,7 @@ def nearest_notch(lr: float) -> float:
 def lr_finder(config: TrainConfig | None) -> None:
     """The finder's button and, once pressed, its panel: progress, then the chart (left) and what it
     says, with the "Use" buttons (right). A finding for other settings than the form's is not drawn."""
-    manager = jobs.manager()
+    manager = me.jobs()
     if st.button(
         "Find a learning rate",
         icon=":material/manage_search:",
@@ -70,13 +71,13 @@ def _for_form(job: FinderJob, config: TrainConfig | None) -> bool:
     return config is not None and finder_config(config).key == job.key[0]
 
 
-def _live(manager: jobs.JobManager, job: FinderJob) -> None:
+def _live(manager: OwnJobs, job: FinderJob) -> None:
     @st.fragment(run_every=POLL_SECONDS)
     def panel() -> None:
         if job.done:
             st.rerun()  # the whole page once: the chart and the "Use" button
         if st.button("Stop", icon=":material/stop:", key="lr_find_stop"):
-            job.stop()
+            manager.stop(job)
         ahead = manager.ahead(job) if job.status == "queued" else 0
         if ahead:
             st.info(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import diagnosis, jobs
+from playground import diagnosis
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.runs import Run
-from playground.ui import layer_charts, state
+from playground.ui import layer_charts, me, state
 
 SEVERE = ("diverged", "not_learning")
 
@@ -23,14 +23,14 @@ def _train_twin(run: Run, fix: dict) -> None:
         return
     for name, value in fix.items():
         state.choose(name, value)
-    job = jobs.manager().submit(twin)
+    job = me.jobs().submit(twin)
     st.session_state.run_id, st.session_state.cached_run = job.run_id, job.run_id if job.cached else None
 
 
 def diagnosis_panel(run: Run, offer_fixes: bool = True, layers: list[dict] | None = None) -> None:
     """The run's findings in plain words, the serious ones first, each with its one-click twin (on
     the Train page, where the twin's curves are drawn: offer_fixes)."""
-    findings = diagnosis.of_run(jobs.manager().store, run, layers)
+    findings = diagnosis.of_run(me.jobs().store, run, layers)
     if not findings:
         if run.status == "completed":
             st.caption(":material/health_and_safety: Diagnosis: nothing odd in the curves or inside the network.")
@@ -60,7 +60,7 @@ def diagnosis_panel(run: Run, offer_fixes: bool = True, layers: list[dict] | Non
 def inside_the_network(run: Run, rows: list[dict] | None = None) -> None:
     """Per-layer charts: gradient norms, update ratios, dead and saturated shares, output histograms
     (rows: the run's layer_stats, if the caller has read them already)."""
-    rows = jobs.manager().store.layer_stats(run.id) if rows is None else rows
+    rows = me.jobs().store.layer_stats(run.id) if rows is None else rows
     if not rows:
         st.caption("No per-layer statistics were recorded for this run (it was trained before they were).")
         return
@@ -98,7 +98,7 @@ def network_section(run: Run) -> None:
         if st.toggle("Inside the network (live)", key=f"inside-{run.id}", help="Per-layer charts, redrawn as the run trains"):
             inside_the_network(run)
         return
-    rows = jobs.manager().store.layer_stats(run.id)  # read once for both
+    rows = me.jobs().store.layer_stats(run.id)  # read once for both
     diagnosis_panel(run, layers=rows)
     with st.expander("Inside the network: gradients, updates, dead and saturated units, per layer"):
         inside_the_network(run, rows)
@@ -106,6 +106,6 @@ def network_section(run: Run) -> None:
 
 def network_tab(run: Run) -> None:
     """The Results page's tab: the findings (their fixes train from the Train page) and the charts."""
-    rows = jobs.manager().store.layer_stats(run.id)
+    rows = me.jobs().store.layer_stats(run.id)
     diagnosis_panel(run, offer_fixes=False, layers=rows)
     inside_the_network(run, rows)

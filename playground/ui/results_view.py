@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from playground import datasets, insight, jobs
+from playground import datasets, insight
 from playground.errors import PlaygroundError
 from playground.home import weights_path
 from playground.runs import Run
-from playground.ui import charts
+from playground.ui import charts, me
 from playground.ui.data import image_array
 from playground.ui.state import set_defaults
 
@@ -32,7 +32,7 @@ def classifiers(runs: list[Run]) -> tuple[list[Run], int]:
 
 
 def predictions(run_id: int, mtime: float) -> insight.Predictions:  # keyed by the weights file's time too
-    run = jobs.manager().store.get(run_id)
+    run = me.jobs().store.get(run_id)
     return insight.predict(run)
 
 
@@ -208,7 +208,7 @@ def _chart_bytes(chart: alt.Chart, fmt: str) -> bytes:
 
 
 def export_tab(run: Run, p: insight.Predictions) -> None:
-    store = jobs.manager().store
+    store = me.jobs().store
     meta = datasets.info(run.config.dataset)
     c = st.columns(3)
     c[0].download_button(

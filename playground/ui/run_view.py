@@ -7,11 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from playground import datasets, jobs
+from playground import datasets
+from playground.classroom.access import OwnJobs
 from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.jobs import Job
 from playground.runs import Run
-from playground.ui import charts
+from playground.ui import charts, me
 from playground.ui.export_view import export_expander
 from playground.ui.history import runs_frame
 from playground.ui.network_view import network_section
@@ -33,7 +34,7 @@ def _thin(steps: list[dict], limit: int) -> list[dict]:
 def _status(run: Run, job: Job | None, cached: bool) -> None:
     cfg = run.config
     if run.status == "queued":
-        ahead = [j for j in jobs.manager().active() if j.run_id < run.id]
+        ahead = [j for j in me.jobs().active() if j.run_id < run.id]
         if ahead:
             st.info(
                 f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.",
@@ -43,7 +44,7 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
             if st.button(f"Show run {first.run_id}, training now", icon=":material/visibility:", key=f"show-{first.run_id}-from-{run.id}"):
                 st.session_state.run_id, st.session_state.cached_run = first.run_id, None
                 st.rerun()  # the whole page: its panel is another run's
-        elif _finder_training(jobs.manager()):
+        elif _finder_training(me.jobs()):
             st.info("Queued: it starts when the learning-rate finder ahead of it finishes (seconds). Stop takes it off the queue.",
                     icon=":material/hourglass_top:")  # fmt: skip
         else:  # nothing ahead of it but, in a fresh app, the worker's start-up
@@ -91,7 +92,7 @@ def _metrics(run: Run, epochs: list[dict]) -> None:
 
 
 def _curves(run: Run, epochs: list[dict]) -> None:
-    steps = jobs.manager().store.steps(run.id)
+    steps = me.jobs().store.steps(run.id)
     if not steps and not run.active:
         st.caption("This run has no curve points.")
         return
@@ -142,7 +143,7 @@ def _curves(run: Run, epochs: list[dict]) -> None:
 
 def run_panel(run_id: int) -> None:
     """Status, metrics and curves of one run; polls while the run is queued or running."""
-    manager = jobs.manager()
+    manager = me.jobs()
     first = manager.store.get(run_id)
     every = _cadence(manager, first)
     # Starting (nothing queued ahead) or started without a curve point yet: poll fast, so that the
@@ -157,7 +158,7 @@ def run_panel(run_id: int) -> None:
             return
         job = manager.job(run_id)
         if run.active and job is not None and st.button("Stop", icon=":material/stop:", key=f"stop-{run_id}"):
-            job.stop()  # a queued run is off the queue at once; a running one ends within a step
+            manager.stop(job)  # a queued run is off the queue at once; a running one ends within a step
             run = manager.store.get(run_id)
         _status(run, job, cached=st.session_state.get("cached_run") == run_id)
         if run.status == "queued":
@@ -174,12 +175,12 @@ def run_panel(run_id: int) -> None:
     panel()
 
 
-def _finder_training(manager: jobs.JobManager) -> bool:
+def _finder_training(manager: OwnJobs) -> bool:
     """A learning-rate finder holds the trainer now (a run queued behind it waits a few seconds)."""
     return any(f.status == "running" for f in manager.active_finders())
 
 
-def _cadence(manager: jobs.JobManager, run: Run | None) -> float | None:
+def _cadence(manager: OwnJobs, run: Run | None) -> float | None:
     """Seconds between polls of a run's panel: fast until its first curve point, unless it waits
     behind other runs; None once it ended."""
     if run is None or not run.active:
@@ -194,7 +195,7 @@ def runs_table(limit: int = 20) -> int | None:
     """Recent runs from the store; returns the run id the user selected, if any."""
     from playground.ui.history import column_config, styled  # the Runs page's look: 97.50%, 1,195,018, blank if unknown
 
-    runs = jobs.manager().store.list_runs(limit)
+    runs = me.jobs().store.list_runs(limit)
     if not runs:
         st.caption("No runs yet.")
         return None

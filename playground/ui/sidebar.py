@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import datasets, jobs
+from playground import datasets
 from playground.devices import resolve_device
 from playground.home import playground_home
-from playground.ui import state
+from playground.ui import me, signin, state
 
 
 def render(own_data: bool = False) -> str:
@@ -51,7 +51,13 @@ def render(own_data: bool = False) -> str:
 
 
 def _where() -> None:
-    """The device, whether the trainer is ready, where runs are stored."""
+    """Who is signed in (class mode), the device, whether the trainer is ready, where runs are stored."""
     st.divider()
-    trainer = "ready" if jobs.manager().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
+    viewer = me.viewer()
+    if viewer.owner:
+        st.caption(f"Signed in as **{viewer.name}** ({'teacher' if viewer.teacher else 'student'})")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            signin.sign_out()
+            st.rerun()
+    trainer = "ready" if me.jobs().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
     st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer} · runs stored in `{playground_home()}`")

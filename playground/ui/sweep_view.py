@@ -7,9 +7,10 @@ import datetime as dt
 
 import streamlit as st
 
-from playground import datasets, experiments, jobs, sweep_summary, sweeps, tables
+from playground import datasets, experiments, sweep_summary, sweeps, tables
 from playground.experiments import SweepRun
 from playground.runs import ACTIVE, Run, RunStore
+from playground.ui import me
 from playground.ui.compare_charts import Series, epoch_overlay, gradient_overlay, long_labels, step_loss_overlay
 from playground.ui.state import set_defaults
 
@@ -62,7 +63,7 @@ def analysis_settings() -> tuple[float, float, int, bool]:
 
 def _progress(sweep: SweepRun, runs: list[Run]) -> bool:
     """Overall and current-run progress; True while any member is queued or running."""
-    manager = jobs.manager()
+    manager = me.jobs()
     done = sum(r.status not in ACTIVE for r in runs)
     live = [r for r in runs if r.status == "running"]
     text = f"{done} of {len(runs)} runs finished"
@@ -85,13 +86,13 @@ def _progress(sweep: SweepRun, runs: list[Run]) -> bool:
             for r in runs:
                 job = manager.job(r.id)
                 if job is not None:
-                    job.stop()
+                    manager.stop(job)
     return done < len(runs)
 
 
 def sweep_results(sweep_id: int) -> None:
     """The results of one sweep; polls while it runs (a fragment, so the rest of the page stays put)."""
-    store = jobs.manager().store
+    store = me.jobs().store
     sweep = experiments.load(store, sweep_id)
     if sweep is None:
         st.info("This sweep is no longer stored.")

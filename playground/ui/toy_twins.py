@@ -8,11 +8,12 @@ from typing import Any
 
 import streamlit as st
 
-from playground import datasets, jobs, settings, sweeps
+from playground import datasets, settings, sweeps
 from playground.boundary import Grid
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.runs import Run
+from playground.ui import me
 from playground.ui.toy_controls import control
 from playground.ui.toy_view import latest_map
 
@@ -51,7 +52,7 @@ def twin_section(config: TrainConfig, page: dict, ds: datasets.Dataset, g: Grid,
     except PlaygroundError as e:
         st.error(str(e), icon=":material/error:")
         return
-    manager = jobs.manager()
+    manager = me.jobs()
     if c[2].button("Train both", icon=":material/play_arrow:", key="toy_train_twins", type="primary"):
         st.session_state.toy_twin_runs = [j.run_id for j in manager.submit_group([config, twin])]
     pair = [(config, sweeps.label(param, _value_of(config, param, page))), (twin, sweeps.label(param, value))]
@@ -74,7 +75,7 @@ def twin_section(config: TrainConfig, page: dict, ds: datasets.Dataset, g: Grid,
 
 def _run_of(config: TrainConfig) -> Run | None:
     """The run of config this session started, else the stored one."""
-    store = jobs.manager().store
+    store = me.jobs().store
     for run_id in st.session_state.get("toy_twin_runs", []):
         run = store.get(run_id)
         if run is not None and run.config.key == config.key:

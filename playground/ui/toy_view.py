@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from playground import datasets, jobs
+from playground import datasets
 from playground.boundary import Grid
 from playground.runs import Run
-from playground.ui import charts, network_chart, region_map
+from playground.ui import charts, me, network_chart, region_map
 from playground.ui.network_view import diagnosis_panel
 
 POLL_SECONDS = 0.4  # the maps are redrawn at least twice a second while a run trains
@@ -37,7 +37,7 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from
             icon=":material/info:",
         )
         return
-    manager = jobs.manager()
+    manager = me.jobs()
 
     @st.fragment(run_every=POLL_SECONDS if run.active else None)
     def panel() -> None:
@@ -47,7 +47,7 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from
             return
         job = manager.job(run.id)
         if now.active and job is not None and st.button("Stop", icon=":material/stop:", key=f"toy-stop-{run.id}"):
-            job.stop()
+            manager.stop(job)
             now = manager.store.get(run.id)
         _status(now, job, from_store and not now.active)
         _maps(now, ds, g, view)
@@ -61,7 +61,7 @@ def run_regions(run: Run | None, ds: datasets.Dataset, g: Grid, view: View, from
 
 def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
     """The regions after the first and the latest stored epoch, the network, the loss per epoch."""
-    store = jobs.manager().store
+    store = me.jobs().store
     snapshots = store.snapshot_ends(run.id)
     epochs = {e["epoch"]: e for e in store.epochs(run.id)}
     shown = (snapshots[0], snapshots[-1]) if snapshots else ((None, None),)
@@ -81,7 +81,7 @@ def _maps(run: Run, ds: datasets.Dataset, g: Grid, view: View) -> None:
 
 def latest_map(run: Run | None, title: str, ds: datasets.Dataset, g: Grid, show_test: bool = True, discrete: bool = False) -> dict:
     """The run's latest stored regions (the points alone before its first epoch), titled."""
-    snapshots = [] if run is None else jobs.manager().store.snapshot_ends(run.id)
+    snapshots = [] if run is None else me.jobs().store.snapshot_ends(run.id)
     if not snapshots:
         return region_map.region_map(ds, g, None, title, show_test)
     epoch, p = snapshots[-1]

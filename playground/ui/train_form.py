@@ -9,12 +9,12 @@ from typing import Any
 
 import streamlit as st
 
-from playground import augment, datasets, jobs, settings
+from playground import augment, datasets, settings
 from playground.config import TrainConfig
 from playground.devices import available_devices
 from playground.errors import PlaygroundError
 from playground.sizes import toy_train_count
-from playground.ui import state
+from playground.ui import me, state
 from playground.ui.data import toy_params
 
 
@@ -189,7 +189,7 @@ def differences(ran: TrainConfig, form: TrainConfig) -> list[str]:
 
 def run_differs_notice(run_id: int, config: TrainConfig | None) -> None:
     """Under the run's title: say so when the run shown is not what the form above now says."""
-    run = jobs.manager().store.get(run_id)
+    run = me.jobs().store.get(run_id)
     if run is None or config is None or run.config.key == config.key:
         return
     diffs = differences(run.config, config)

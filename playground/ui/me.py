@@ -1,0 +1,21 @@
+"""Who is using this browser session, and the run store and jobs as they see them
+(playground.classroom.access). On a laptop: the one user, who sees everything. In class mode the
+sign-in (playground.ui.signin) sets the viewer before any page runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import jobs as job_manager
+from playground.classroom.access import LAPTOP, OwnJobs, Viewer
+
+KEY = "viewer"  # session_state: the signed-in Viewer
+
+
+def viewer() -> Viewer:
+    return st.session_state.get(KEY) or LAPTOP
+
+
+def jobs() -> OwnJobs:
+    """The job manager (and its .store) as this session's viewer sees it."""
+    return OwnJobs(job_manager.manager(), viewer())

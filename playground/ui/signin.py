@@ -1,0 +1,100 @@
+"""Class mode's sign-in, before any page runs: st.login (OIDC) where .streamlit/secrets.toml has an
+[auth] section, personal join links (?join=TOKEN) otherwise. Laptop mode signs nobody in.
+
+A join link's token leaves the address bar at once (it must never reach a shared link of the
+settings) and is kept in a cookie of this site (SameSite=Strict), so a reload or a second tab stays
+signed in until Sign out."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from playground import jobs
+from playground.classroom import config as class_config
+from playground.classroom import roster
+from playground.classroom.access import Viewer
+from playground.errors import PlaygroundError
+from playground.ui import me
+
+PARAM = "join"  # the join link's query parameter
+COOKIE = "playground_join"
+COOKIE_DAYS = 120  # a term
+
+
+def gate() -> None:
+    """Make sure the session has a viewer; otherwise show the sign-in page and stop."""
+    try:
+        config = class_config.current()
+    except PlaygroundError as e:  # the teacher's class file is broken: say so to everyone, run nothing
+        st.error(str(e), icon=":material/error:")
+        st.stop()
+    if config is None:
+        st.session_state.pop(me.KEY, None)
+        return
+    store = jobs.manager().store
+    token = st.query_params.get(PARAM)
+    if token is not None:
+        del st.query_params[PARAM]  # out of the address bar before anything can copy it
+        person = roster.by_token(store, token)
+        if person is not None:
+            _remember(token)
+        st.session_state.join_failed = person is None
+    elif me.KEY not in st.session_state:
+        person = _from_login(store, config) or roster.by_token(store, st.context.cookies.get(COOKIE) or "")
+    else:
+        person = roster.by_owner(store, me.viewer().owner)  # still on the roster (a wiped class signs everyone out)
+    if person is None:
+        st.session_state.pop(me.KEY, None)
+        _page(config)
+        st.stop()
+    st.session_state[me.KEY] = Viewer(person.owner, person.name, person.teacher)
+    roster.seen(store, person)
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all (Streamlit raises its own error type)
+        return False
+
+
+def _from_login(store, config: class_config.ClassConfig) -> roster.Person | None:
+    if not _auth_configured() or not st.user.is_logged_in:
+        return None
+    email = str(st.user.get("email") or "")
+    if "@" not in email:
+        return None
+    return roster.by_login(store, email, str(st.user.get("name") or ""), email.lower() in config.teachers)
+
+
+def _remember(token: str) -> None:
+    secure = "; Secure" if str(st.context.url or "").startswith("https:") else ""
+    value = json.dumps(f"{COOKIE}={token}; path=/; max-age={COOKIE_DAYS * 86400}; SameSite=Strict{secure}")
+    st.html(f"<script>document.cookie = {value};</script>", unsafe_allow_javascript=True)
+
+
+def sign_out() -> None:
+    """Forget this browser's sign-in (and end the st.login session)."""
+    st.session_state.pop(me.KEY, None)
+    value = json.dumps(f"{COOKIE}=; path=/; max-age=0; SameSite=Strict")
+    st.html(f"<script>document.cookie = {value};</script>", unsafe_allow_javascript=True)
+    if _auth_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def _page(config: class_config.ClassConfig) -> None:
+    st.title(config.name)
+    st.write("This playground is a class server: each student trains in their own space.")
+    if st.session_state.get("join_failed"):
+        st.error(
+            "That join link is not (or no longer) valid. Ask your teacher for your personal link: "
+            "`python -m playground class add-students YOUR NAME` prints a new one.",
+            icon=":material/link_off:",
+        )
+    if _auth_configured():
+        st.button("Sign in with your school account", icon=":material/login:", on_click=st.login, type="primary")
+        st.caption("Or open the personal join link your teacher gave you.")
+    else:
+        st.info("Open the personal join link your teacher gave you to sign in.", icon=":material/key:")
