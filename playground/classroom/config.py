@@ -54,7 +54,7 @@ def enabled() -> bool:
     return path().is_file()
 
 
-_cache: dict[Path, tuple[float, ClassConfig]] = {}
+_cache: dict[Path, tuple[tuple[int, int], ClassConfig]] = {}
 
 
 def current() -> ClassConfig | None:
@@ -62,9 +62,10 @@ def current() -> ClassConfig | None:
     PlaygroundError naming the file and the setting for a file that cannot be used."""
     p = path()
     try:
-        mtime = p.stat().st_mtime
+        stat = p.stat()
     except FileNotFoundError:
         return None
+    mtime = (stat.st_mtime_ns, stat.st_size)
     if p in _cache and _cache[p][0] == mtime:
         return _cache[p][1]
     try:

@@ -1,0 +1,199 @@
+"""Class mode's engine: the class file, the roster and its join links (only hashes stored), what each
+person sees of the store (a student nothing of another's runs, whatever id they guess), the cache
+served as one's own run, limits, the teacher's overview, and the migration of a laptop's store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+from playground import jobs
+from playground.classroom import config as class_config
+from playground.classroom import overview, roster
+from playground.classroom.access import OwnJobs, Viewer
+from playground.cli import main
+from playground.config import TrainConfig
+from playground.errors import PlaygroundError
+from playground.executor import ThreadExecutor
+from playground.runs import RunStore
+
+
+def cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"model": "fc8 relu", "lr": 0.1, "epochs": 1, "batch_size": 64, "train_limit": 200, **kw})
+
+
+@pytest.fixture
+def school(tiny_home):
+    """A class of two students and a teacher, runs trained in this process."""
+    class_config.write(class_config.ClassConfig(name="DL 101"))
+    manager = jobs.JobManager(RunStore(tiny_home / "runs.sqlite"), ThreadExecutor())
+    people = roster.add(manager.store, ["Ann", "Bob"]) + roster.add(manager.store, ["Tess"], "teacher")
+    view = {p.name: OwnJobs(manager, Viewer(p.owner, p.name, p.teacher)) for p, _ in people}
+    yield manager, view, {p.name: t for p, t in people}
+    manager.stop_all()
+
+
+def done(job):
+    assert job.wait(60), job.status
+    return job
+
+
+def test_a_join_link_is_a_128_bit_token_of_which_only_the_hash_is_stored(school, tiny_home):
+    manager, _, tokens = school
+    assert len(tokens["Ann"]) >= 22  # token_urlsafe(16): 16 random bytes
+    assert roster.by_token(manager.store, tokens["Ann"]).name == "Ann"
+    assert roster.by_token(manager.store, tokens["Ann"][:-1] + ("A" if tokens["Ann"][-1] != "A" else "B")) is None
+    assert roster.by_token(manager.store, "") is None and roster.by_token(manager.store, "x" * 1000) is None
+    raw = (tiny_home / "runs.sqlite").read_bytes() + (tiny_home / "runs.sqlite-wal").read_bytes()
+    assert tokens["Ann"].encode() not in raw and roster.token_hash(tokens["Ann"]).encode() in raw
+    ((_, new),) = roster.add(manager.store, ["Ann"])  # a lost link: a new one, and the old one stops working
+    assert roster.by_token(manager.store, tokens["Ann"]) is None and roster.by_token(manager.store, new).name == "Ann"
+
+
+def test_a_student_sees_nothing_of_another_students_run_whatever_id_they_guess(school):
+    _, view, _ = school
+    ann, bob = view["Ann"], view["Bob"]
+    run_id = done(ann.submit(cfg(seed=1))).run_id
+    assert [r.id for r in ann.store.list_runs()] == [run_id]
+    assert bob.store.get(run_id) is None and bob.store.list_runs() == []
+    assert bob.store.steps(run_id) == [] and bob.store.epochs(run_id) == [] and bob.store.layer_stats(run_id) == []
+    assert bob.store.first_loss(run_id) is None and bob.job(run_id) is None and bob.store.find_reusable(cfg(seed=1)) is None
+    assert bob.store.delete(run_id) is False and ann.store.get(run_id) is not None  # a forged delete does nothing
+    assert view["Tess"].store.get(run_id) is not None and run_id in [r.id for r in view["Tess"].store.list_runs()]
+
+
+def test_a_cached_run_is_served_to_the_next_student_as_their_own(school):
+    manager, view, _ = school
+    ann, bob = view["Ann"], view["Bob"]
+    first = done(ann.submit(cfg(seed=2)))
+    again = bob.submit(cfg(seed=2))
+    assert again.cached and again.run_id == first.run_id  # trained once
+    assert [r.id for r in bob.store.list_runs()] == [first.run_id] and bob.store.epochs(first.run_id)
+    assert ann.store.delete(first.run_id)  # Ann's delete takes it out of her list only
+    assert ann.store.get(first.run_id) is None and bob.store.get(first.run_id) is not None
+    assert bob.store.delete(first.run_id) and manager.store.get(first.run_id) is None  # nobody holds it: gone
+
+
+def test_a_student_stopping_a_run_another_also_asked_for_leaves_it_training_for_them(school):
+    _, view, _ = school
+    ann, bob = view["Ann"], view["Bob"]
+    long = cfg(seed=3, epochs=300, batch_size=1)
+    job = ann.submit(long)
+    assert bob.submit(long) is job  # joined, not trained twice
+    bob.stop(job)
+    assert not job.done and bob.store.get(job.run_id) is None and ann.store.get(job.run_id) is not None
+    ann.stop(job)
+    assert done(job).status == "stopped"
+
+
+def test_the_teacher_may_stop_and_delete_any_run(school):
+    _, view, _ = school
+    job = view["Ann"].submit(cfg(seed=4, epochs=300, batch_size=1))
+    view["Tess"].stop(job)
+    assert done(job).status == "stopped"
+    assert view["Tess"].store.delete(job.run_id) and view["Ann"].store.get(job.run_id) is None
+
+
+def test_class_limits_refuse_with_what_to_change(school):
+    _, view, _ = school
+    class_config.write(class_config.ClassConfig(max_queued_runs=1, max_images_x_epochs=1000, max_params=5000))
+    ann = view["Ann"]
+    with pytest.raises(
+        PlaygroundError, match=r"200 images x 6 epochs = 1,200 image-epochs; your class allows at most 1,000 per run: use at most 5 epochs"
+    ):
+        ann.submit(cfg(epochs=6))
+    with pytest.raises(PlaygroundError, match=r"this model has 6,370 trainable parameters; your class allows at most 5,000 per run"):
+        ann.submit(cfg(seed=8, epochs=2))
+    class_config.write(class_config.ClassConfig(max_queued_runs=1, max_images_x_epochs=1000))
+    running = ann.submit(cfg(seed=5, epochs=4, batch_size=1))
+    with pytest.raises(PlaygroundError, match="allows 1 runs queued or training at once per student and you have 1"):
+        ann.submit(cfg(seed=6))
+    assert view["Tess"].submit(cfg(seed=7, epochs=3)).run_id  # no limits for the teacher
+    ann.stop(running)
+
+
+def test_the_class_file_names_what_is_wrong(tiny_home):
+    path = class_config.path()
+    path.write_text("max_params = -3\n")
+    with pytest.raises(PlaygroundError, match="max_params = -3 is not allowed: it must be a whole number, at least 1"):
+        class_config.current()
+    path.write_text("colour = 'red'\n")
+    with pytest.raises(PlaygroundError, match="'colour' is not a class setting"):
+        class_config.current()
+    path.write_text("teachers = ['not an address']\n")
+    with pytest.raises(PlaygroundError, match="must be a list of e-mail addresses"):
+        class_config.current()
+    path.write_text("name = [\n")
+    with pytest.raises(PlaygroundError, match="not a TOML file"):
+        class_config.current()
+
+
+def test_names_come_from_a_list_or_a_csv_file(tmp_path):
+    assert roster.names_from(" Ann ,Bob  Smith,") == ["Ann", "Bob Smith"]
+    csv = tmp_path / "class.csv"
+    csv.write_text("email,name\na@x.org,Ann\nb@x.org,Bob\n")
+    assert roster.names_from(str(csv)) == ["Ann", "Bob"]
+    with pytest.raises(PlaygroundError, match="given twice"):
+        roster.names_from("Ann,Ann")
+    with pytest.raises(PlaygroundError, match="no names"):
+        roster.names_from(" , ")
+
+
+def test_the_overview_marks_outliers_within_each_value():
+    rows = [{"value": 0.1, "test_accuracy": a} for a in (0.80, 0.81, 0.82, 0.83, 0.20)] + [{"value": 1.0, "test_accuracy": 0.1}]
+    marked = overview.mark_outliers(rows)
+    assert [r["outlier"] for r in marked] == ["", "", "", "", "low", ""]  # one run of lr 1: nothing to compare it with
+
+
+def test_the_class_results_have_one_row_per_student_run(school):
+    _, view, _ = school
+    for name, lr in (("Ann", 0.1), ("Bob", 0.05)):
+        done(view[name].submit(cfg(lr=lr)))
+    done(view["Tess"].submit(cfg(lr=0.2)))  # the teacher's own runs are not the class's results
+    rows = overview.results(view["Tess"].manager.store, "lr")
+    assert sorted((r["student"], r["value"]) for r in rows) == [("Ann", 0.1), ("Bob", 0.05)]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in rows)
+    people = {r["name"]: r for r in overview.roster_rows(view["Tess"].manager.store)}
+    assert people["Ann"]["runs"] == 1 and people["Tess"]["role"] == "teacher"
+
+
+def test_a_laptop_store_from_before_owners_keeps_every_run(tiny_home):
+    path = tiny_home / "runs.sqlite"
+    store = RunStore(path)
+    ids = [store.create(cfg(seed=s)) for s in range(3)]
+    with sqlite3.connect(path) as db:  # as the previous version left it: no holders, no owner columns
+        db.execute("DROP TABLE holders")
+        db.execute("ALTER TABLE runs DROP COLUMN owner")
+        db.execute("PRAGMA user_version=1")
+    store = RunStore(path)
+    assert [r.id for r in store.list_runs(owner="")] == ids[::-1] and all(store.holders(i) == [""] for i in ids)
+
+
+def test_the_class_command_prints_links_lists_and_wipes(tiny_home, capsys):
+    assert main(["class", "add-students", "Ann"]) == 2
+    assert "class mode is off" in capsys.readouterr().err
+    assert main(["class", "init", "--name", "DL", "--teacher", "Tess", "--url", "http://srv:8501"]) == 0
+    assert "?join=" in capsys.readouterr().out and class_config.current().name == "DL"
+    assert main(["class", "add-students", "Ann,Bob", "--json", "--url", "http://srv:8501/"]) == 0
+    links = json.loads(capsys.readouterr().out)
+    assert [x["name"] for x in links] == ["Ann", "Bob"] and all(x["link"].startswith("http://srv:8501/?join=") for x in links)
+    assert main(["class", "list", "--json"]) == 0
+    assert sorted(r["name"] for r in json.loads(capsys.readouterr().out)) == ["Ann", "Bob", "Tess"]
+    assert main(["class", "add-students", ""]) == 2 and "no names" in capsys.readouterr().err
+    assert main(["class", "wipe"]) == 0 and "would delete" in capsys.readouterr().out
+    assert main(["class", "wipe", "--yes"]) == 0 and "3 people" in capsys.readouterr().out
+    assert main(["class", "list"]) == 0 and "nobody on the roster" in capsys.readouterr().out
+
+
+def test_someone_signed_in_with_st_login_is_added_once_and_teachers_come_from_the_class_file(tiny_home):
+    store = RunStore(tiny_home / "runs.sqlite")
+    first = roster.by_login(store, "Ann@School.edu", "Ann Lee", teacher=False)
+    again = roster.by_login(store, "ann@school.edu", "Ann Lee", teacher=False)
+    assert first.id == again.id and first.login == "ann@school.edu" and not first.teacher
+    other = roster.by_login(store, "ann.lee@other.edu", "Ann Lee", teacher=True)
+    assert other.teacher and other.name == "Ann Lee (ann.lee@other.edu)"
+    roster.seen(store, other)
+    assert roster.by_owner(store, other.owner).last_seen == pytest.approx(time.time(), abs=5)
