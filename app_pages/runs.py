@@ -1,8 +1,11 @@
 """Runs page: every stored run; filter, compare any two or more, re-open one, delete."""
 
+import functools
+
 import streamlit as st
 
 from playground import datasets
+from playground.classroom import roster
 from playground.runs import ACTIVE
 from playground.ui import me, sweep_view
 from playground.ui.export_view import export_expander
@@ -10,6 +13,12 @@ from playground.ui.history import column_config, difference_labels, runs_frame, 
 from playground.ui.toy_link import open_on_toy_page
 
 store = me.jobs().store
+
+
+@functools.cache
+def who(owner: str) -> str:
+    person = roster.by_owner(store.store, owner)
+    return person.name if person is not None else "(before class mode)"
 
 
 def _delete() -> None:
@@ -44,7 +53,10 @@ shown = [
     and (text.strip().lower() in (r.config.model or "(linear)"))
 ]
 st.caption(f"{len(shown)} of {len(runs)} runs.")
-st.dataframe(styled(runs_frame(shown)), hide_index=True, width="stretch", column_config=column_config())
+frame = runs_frame(shown)
+if me.viewer().owner and me.viewer().teacher:  # class mode: the teacher sees whose each run is
+    frame.insert(1, "student", [who(r.owner) for r in shown])
+st.dataframe(styled(frame), hide_index=True, width="stretch", column_config=column_config())
 
 by_id = {r.id: r for r in runs}
 picked = st.multiselect(

@@ -60,3 +60,5 @@ def test_each_students_runs_page_lists_only_their_own_runs(tiny_home):
     assert sorted(roster_table.name) == ["Ann", "Bob", "Tess"] and int(roster_table.set_index("name").runs["Ann"]) == 1
     results = teacher.dataframe[1].value
     assert list(results.student) == ["Ann"] and list(results.run) == [run_id]
+    runs = app("app_pages/runs.py", query={"join": tokens["Tess"]}).dataframe[0].value
+    assert list(runs.student) == ["Ann"] and list(runs.run) == [run_id]  # the teacher sees whose run it is

@@ -97,13 +97,13 @@ def results_section() -> None:
         lab = c[0].selectbox("Lab", list(titles), format_func=titles.get, key="class_lab")
         step = c[1].number_input("Step", 1, 100, 1, key="class_lab_step")
         run_ids = overview.lab_step_runs(store, lab, int(step))
-    setting = c[-1].selectbox(
+    setting = (c[2] if by == "a lab step" else c[0]).selectbox(
         "Setting on the x axis", RESULT_SETTINGS, format_func=_label, key="class_setting"
     )
     rows = overview.results(store, setting, run_ids=run_ids)
     datasets_seen = sorted({r["dataset"] for r in rows})
     if len(datasets_seen) > 1:
-        chosen = c[-2].selectbox("Dataset", datasets_seen, key="class_dataset")
+        chosen = (c[1] if by == "a setting" else st).selectbox("Dataset", datasets_seen, key="class_dataset")
         rows = [r for r in rows if r["dataset"] == chosen]
     if not rows:
         st.info("No finished student runs here yet.", icon=":material/hourglass_empty:")
