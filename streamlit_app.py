@@ -3,16 +3,18 @@
 import streamlit as st
 
 from playground import jobs
-from playground.ui import me, share, sidebar, signin, state
+from playground.ui import challenge_view, me, share, sidebar, signin, state
 
 st.set_page_config(page_title="Deep-learning playground", page_icon=":material/neurology:", layout="wide")
 jobs.manager().executor.start()  # the training process warms up while the student reads the page
 signin.gate()  # class mode: the sign-in page until this browser has signed in (laptop mode: nobody to sign in)
-teacher_pages = (
+class_pages = (
     [st.Page("app_pages/classroom.py", title="Class", icon=":material/groups:", url_path="class")]
-    if me.viewer().owner and me.viewer().teacher
+    if me.viewer().teacher and me.viewer().owner
     else []
 )
+if challenge_view.current() is not None:  # class mode, once the teacher has set a challenge
+    class_pages.append(st.Page("app_pages/challenge.py", title="Challenge", icon=":material/emoji_events:", url_path="challenge"))
 
 page = st.navigation(
     [
@@ -26,7 +28,7 @@ page = st.navigation(
         st.Page("app_pages/conv.py", title="Conv arithmetic", icon=":material/calculate:", url_path="conv"),
         st.Page("app_pages/backprop.py", title="Backprop by hand", icon=":material/function:", url_path="backprop"),
         st.Page("app_pages/labs.py", title="Labs", icon=":material/school:", url_path="labs"),
-        *teacher_pages,
+        *class_pages,
         # /train opens the Train page too (a default page is served at / only; its url_path is not matched)
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train", visibility="hidden"),
     ]

@@ -75,8 +75,12 @@ if twins:
 if st.button(
     "Run the sweep", type="primary", icon=":material/play_arrow:", disabled=not twins
 ):  # stays put, disabled, while the values are wrong
-    sweep, _ = experiments.start(me.jobs(), base, param, values, seeds)
-    st.session_state.sweep_id = sweep.id
+    try:
+        sweep, _ = experiments.start(me.jobs(), base, param, values, seeds)
+    except PlaygroundError as e:  # class mode: past the class's limits
+        st.error(str(e), icon=":material/block:")
+    else:
+        st.session_state.sweep_id = sweep.id
 
 store = me.jobs().store
 stored = store.list_sweeps()

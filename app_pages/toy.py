@@ -77,9 +77,13 @@ g = boundary.grid(ds, resolution=boundary.RESOLUTION)
 manager = me.jobs()
 c = st.columns([1, 1.2, 1.4, 2.4], vertical_alignment="center")  # room for "Discretise output" in full
 if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_train"):
-    job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
-    st.session_state.toy_run = job.run_id
-    st.session_state.toy_trained_here = None if job.cached else job.run_id
+    try:
+        job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
+    except PlaygroundError as e:  # class mode: past the class's limits
+        st.error(str(e), icon=":material/block:")
+    else:
+        st.session_state.toy_run = job.run_id
+        st.session_state.toy_trained_here = None if job.cached else job.run_id
 view = toy_view.View(show_test=control(c[1], "toy_show_test"), discrete=control(c[2], "toy_discrete"))
 shown = manager.store.get(st.session_state["toy_run"]) if "toy_run" in st.session_state else None
 if shown is None or shown.config.key != config.key:  # the settings changed since (or a new session): the run of these, if any

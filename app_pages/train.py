@@ -3,8 +3,9 @@
 import streamlit as st
 
 from playground import datasets
+from playground.errors import PlaygroundError
 from playground.families import anatomy
-from playground.ui import me
+from playground.ui import challenge_view, me
 from playground.ui.data import dataset_or_stop
 from playground.ui.lr_find_view import lr_finder
 from playground.ui.model_builder import dataset_model_builder
@@ -33,11 +34,16 @@ busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id"
 if busy:
     st.caption(f"{len(busy)} other run(s) queued or running: a new run starts after them.")
 if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=config is None):
-    job = manager.submit(config)
-    st.session_state.run_id = job.run_id
-    st.session_state.cached_run = job.run_id if job.cached else None
-    if job.cached:
-        st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
+    try:
+        job = manager.submit(config)
+    except PlaygroundError as e:  # class mode: past the class's limits
+        st.error(str(e), icon=":material/block:")
+    else:
+        st.session_state.run_id = job.run_id
+        st.session_state.cached_run = job.run_id if job.cached else None
+        if job.cached:
+            st.toast("This exact configuration was trained before: its results come from the cache.", icon=":material/bolt:")
+challenge_view.enter_button(config)  # class mode, while the teacher's challenge is open
 
 lr_finder(config)  # the range test, its suggestion and a button that sets the lr slider (drawn after Train: still the first button)
 

@@ -96,6 +96,24 @@ CREATE TABLE IF NOT EXISTS people (
     created REAL NOT NULL,
     last_seen REAL
 );
+CREATE TABLE IF NOT EXISTS challenges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    title TEXT NOT NULL,
+    dataset TEXT NOT NULL,          -- a registry name
+    max_epochs INTEGER NOT NULL,    -- the budget of one entry
+    max_params INTEGER NOT NULL,
+    board_shown INTEGER NOT NULL,   -- 1: students see the leaderboard
+    open INTEGER NOT NULL           -- 1: entries are taken
+);
+CREATE TABLE IF NOT EXISTS entries (
+    challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    owner TEXT NOT NULL,            -- the student who entered it
+    entered REAL NOT NULL,
+    hidden_accuracy REAL,           -- on the hidden part of the test set, worked out once the run has ended
+    PRIMARY KEY (challenge_id, run_id, owner)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lab_progress (
     lab TEXT NOT NULL,              -- the lab's name (its file's stem)
     owner TEXT NOT NULL DEFAULT '', -- who ('' on a laptop)

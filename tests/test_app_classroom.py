@@ -62,3 +62,17 @@ def test_each_students_runs_page_lists_only_their_own_runs(tiny_home):
     assert list(results.student) == ["Ann"] and list(results.run) == [run_id]
     runs = app("app_pages/runs.py", query={"join": tokens["Tess"]}).dataframe[0].value
     assert list(runs.student) == ["Ann"] and list(runs.run) == [run_id]  # the teacher sees whose run it is
+
+
+def test_the_teacher_sets_a_challenge_and_a_student_enters_from_the_train_page(tiny_home):
+    tokens = _class(tiny_home)
+    teacher = app("app_pages/classroom.py", query={"join": tokens["Tess"]})
+    teacher.text_input(key="challenge_title").input("Smallest net wins").run()
+    teacher.number_input(key="challenge_epochs").set_value(1).run()
+    teacher.button(key="challenge_start").click().run()
+    assert "Smallest net wins" in _text(teacher) and not teacher.exception
+    student = app(query={"join": tokens["Ann"], "model": "fc8 relu", "epochs": "2"})
+    student.button(key="challenge_enter").click().run()
+    assert "2 epochs; the challenge's budget is 1" in _text(student)
+    board = app("app_pages/challenge.py", query={"join": tokens["Ann"]})
+    assert "Your teacher shows the leaderboard later." in _text(board) and "Smallest net wins" in _text(board)

@@ -197,3 +197,35 @@ def test_someone_signed_in_with_st_login_is_added_once_and_teachers_come_from_th
     assert other.teacher and other.name == "Ann Lee (ann.lee@other.edu)"
     roster.seen(store, other)
     assert roster.by_owner(store, other.owner).last_seen == pytest.approx(time.time(), abs=5)
+
+
+def test_a_challenge_scores_entries_on_the_hidden_half_that_no_run_evaluates_on(school, monkeypatch):
+    import dataclasses
+
+    from playground import insight
+    from playground.classroom import challenge
+
+    manager, view, _ = school
+    monkeypatch.setattr(challenge.Challenge, "public_size", property(lambda self: 50))  # the tiny test set has 100 images
+    ch = challenge.create(manager.store, "Best", "fashion-mnist", max_epochs=2, max_params=10_000)
+    with pytest.raises(PlaygroundError, match="3 epochs; the challenge's budget is 2"):
+        challenge.enter(view["Ann"], ch, cfg(epochs=3))
+    with pytest.raises(PlaygroundError, match="the challenge's budget is 10,000: use a smaller model"):
+        challenge.enter(view["Ann"], ch, cfg(model="fc32 relu"))
+    entries = [done(challenge.enter(view[n], ch, cfg(seed=s, epochs=2))) for n, s in (("Ann", 1), ("Bob", 2), ("Ann", 3))]
+    assert view["Ann"].store.get(entries[0].run_id).config.test_limit == 50  # evaluated on the public half only
+    assert challenge.score_pending(manager.store, ch) == 3
+    run = manager.store.get(entries[1].run_id)
+    full = insight.predict(dataclasses.replace(run, config=dataclasses.replace(run.config, test_limit=0)))
+    hidden = float((full.pred[50:] == full.y[50:]).mean())
+    bob = next(e for e in challenge.entries(manager.store, ch) if e["run"] == run.id)
+    assert bob["hidden_accuracy"] == pytest.approx(hidden) and bob["public_accuracy"] == pytest.approx(
+        float((full.pred[:50] == full.y[:50]).mean())
+    )
+    names = {p.owner: p.name for p in roster.everyone(manager.store) if not p.teacher}
+    board = challenge.leaderboard(manager.store, ch, names)
+    assert sorted(r["student"] for r in board) == ["Ann", "Bob"] and [r["rank"] for r in board] == [1, 2]  # Ann's best entry only
+    assert board[0]["hidden_accuracy"] >= board[1]["hidden_accuracy"]
+    challenge.update(manager.store, ch, board_shown=False, is_open=False)
+    with pytest.raises(PlaygroundError, match="is closed"):
+        challenge.enter(view["Bob"], challenge.current(manager.store), cfg(seed=4))

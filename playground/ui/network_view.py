@@ -23,7 +23,11 @@ def _train_twin(run: Run, fix: dict) -> None:
         return
     for name, value in fix.items():
         state.choose(name, value)
-    job = me.jobs().submit(twin)
+    try:
+        job = me.jobs().submit(twin)
+    except PlaygroundError as e:  # class mode: past the class's limits
+        st.session_state.twin_error = str(e)
+        return
     st.session_state.run_id, st.session_state.cached_run = job.run_id, job.run_id if job.cached else None
 
 

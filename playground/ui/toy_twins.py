@@ -54,7 +54,10 @@ def twin_section(config: TrainConfig, page: dict, ds: datasets.Dataset, g: Grid,
         return
     manager = me.jobs()
     if c[2].button("Train both", icon=":material/play_arrow:", key="toy_train_twins", type="primary"):
-        st.session_state.toy_twin_runs = [j.run_id for j in manager.submit_group([config, twin])]
+        try:
+            st.session_state.toy_twin_runs = [j.run_id for j in manager.submit_group([config, twin])]
+        except PlaygroundError as e:  # class mode: past the class's limits
+            st.error(str(e), icon=":material/block:")
     pair = [(config, sweeps.label(param, _value_of(config, param, page))), (twin, sweeps.label(param, value))]
     runs = [_run_of(cfg) for cfg, _ in pair]
     if all(r is None for r in runs):
