@@ -111,7 +111,7 @@ class JobManager:
             if job is not None:
                 self.store.hold(job.run_id, owner)
                 return job
-            job = Job(self.store.create(config, owner), config, on_event=on_event, owner=owner)
+            job = Job(self.store.create(config, owner, self.executor.name), config, on_event=on_event, owner=owner)
             self._jobs[job.run_id] = job
         job.task = self.executor.submit(self.store, [job], owner=owner)
         return job
@@ -185,7 +185,7 @@ class JobManager:
                     self.store.hold(job.run_id, owner)
                 else:
                     listener = functools.partial(on_event, len(jobs)) if on_event else None
-                    job = Job(self.store.create(config, owner), config, on_event=listener, owner=owner)
+                    job = Job(self.store.create(config, owner, self.executor.name), config, on_event=listener, owner=owner)
                     self._jobs[job.run_id] = job
                     fresh.append(job)
                 jobs.append(job)

@@ -16,6 +16,7 @@ def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:
         "status": run.status,  # completed | diverged | stopped | failed | interrupted
         "message": run.message,
         "cached": cached,  # true when served from the store without training
+        "executor": run.executor,  # where it trained: local (a worker process or thread) | ray
         "config": run.config.to_dict(),
         "params": run.params,
         "device": run.device,

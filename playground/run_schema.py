@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished REAL,
     pid INTEGER,                    -- process that runs it, to spot runs orphaned by a crash
     final TEXT,                     -- JSON: last epoch's metrics
-    owner TEXT NOT NULL DEFAULT ''  -- who asked for it first ('' on a laptop; class mode: roster.owner_key)
+    owner TEXT NOT NULL DEFAULT '', -- who asked for it first ('' on a laptop; class mode: roster's Person.owner)
+    executor TEXT NOT NULL DEFAULT 'local' -- where it trained: local (a worker process or thread) | ray
 );
 CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
 CREATE TABLE IF NOT EXISTS steps (
@@ -135,9 +136,9 @@ def migrate(db: sqlite3.Connection) -> None:
     for column in ("lr", "val_loss", "val_accuracy", "penalty"):
         if column not in have:
             db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
-    for table in ("runs", "sweeps"):
-        if "owner" not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    for table, column, default in (("runs", "owner", "''"), ("sweeps", "owner", "''"), ("runs", "executor", "'local'")):
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version < KEY_VERSION:
         for row in db.execute("SELECT id, config FROM runs").fetchall():

@@ -44,6 +44,7 @@ class Run:
     finished: float | None
     final: dict
     owner: str = ""  # who asked for it first ('' on a laptop)
+    executor: str = "local"  # where it trained: local | ray
 
     @property
     def seconds(self) -> float | None:
@@ -121,13 +122,13 @@ class RunStore:
 
     # --- writing, in the order a run goes through ---
 
-    def create(self, config: TrainConfig, owner: str = "") -> int:
-        """A queued run of config, held by its owner."""
+    def create(self, config: TrainConfig, owner: str = "", executor: str = "local") -> int:
+        """A queued run of config, held by its owner, to train on an executor (local | ray)."""
         now = time.time()
         with self._transaction() as db:
             run_id = db.execute(
-                "INSERT INTO runs (key, config, status, created, pid, owner) VALUES (?, ?, 'queued', ?, ?, ?)",
-                (config.key, json.dumps(config.to_dict()), now, os.getpid(), owner),
+                "INSERT INTO runs (key, config, status, created, pid, owner, executor) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                (config.key, json.dumps(config.to_dict()), now, os.getpid(), owner, executor),
             ).lastrowid
             db.execute("INSERT INTO holders VALUES (?, ?, ?)", (run_id, owner, now))
         return run_id
@@ -330,6 +331,7 @@ def _run(row: sqlite3.Row) -> Run:
         finished=row["finished"],
         final=json.loads(row["final"]) if row["final"] else {},
         owner=row["owner"],
+        executor=row["executor"],
     )
 
 

@@ -24,7 +24,7 @@ def test_train_json_then_cached(subprocess_env):
     r = cli(subprocess_env, "train", *TINY, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["status"] == "completed" and out["cached"] is False
+    assert out["status"] == "completed" and out["cached"] is False and out["executor"] == "local"
     assert out["params"] == 784 * 32 + 32 + 330
     assert [h["epoch"] for h in out["history"]] == [1, 2]
     assert set(out["history"][0]) >= {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}
@@ -103,7 +103,7 @@ def test_sweep_json_and_table(subprocess_env):
     out = json.loads(r.stdout)
     assert [run["value"] for run in out["runs"]] == [1.0, 0.1]
     assert [run["config"]["lr"] for run in out["runs"]] == [1.0, 0.1]
-    assert all(len(run["history"]) == 2 for run in out["runs"])
+    assert all(len(run["history"]) == 2 and run["executor"] == "local" for run in out["runs"])
     row = out["table"][1]
     assert set(row) >= {"value", "test_accuracy", "converged_epoch", "target_epoch", "params"}
     assert row["params"] == 784 * 32 + 32 + 330 and row["value"] == "0.1"
