@@ -64,7 +64,10 @@ def _from_login(store, config: class_config.ClassConfig) -> roster.Person | None
     if not _auth_configured() or not st.user.is_logged_in:
         return None
     email = str(st.user.get("email") or "")
-    if "@" not in email:
+    # an address the provider says is not verified could be anyone's (a teacher's): refused; a provider
+    # that does not send the claim (Microsoft) is trusted with its addresses
+    if "@" not in email or st.user.get("email_verified") is False:
+        st.session_state.login_refused = email or "(no e-mail)"
         return None
     return roster.by_login(store, email, str(st.user.get("name") or ""), email.lower() in config.teachers)
 
@@ -93,6 +96,8 @@ def _page(config: class_config.ClassConfig) -> None:
             "`python -m playground class add-students YOUR NAME` prints a new one.",
             icon=":material/link_off:",
         )
+    if refused := st.session_state.get("login_refused"):
+        st.error(f"Your school account {refused} has no verified e-mail address: ask your teacher.", icon=":material/error:")
     if _auth_configured():
         st.button("Sign in with your school account", icon=":material/login:", on_click=st.login, type="primary")
         st.caption("Or open the personal join link your teacher gave you.")
