@@ -139,6 +139,7 @@ class Executor(abc.ABC):
                 with self._cv:
                     self._running.pop(task.seq, None)
                     self._stopping.discard(task.seq)
+                    self._queue.finished(task.owner)
 
     def _stop_asked(self, task: Task) -> bool:
         return task.seq in self._stopping

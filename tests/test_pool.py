@@ -25,10 +25,26 @@ def test_the_fair_queue_takes_owners_in_turn():
     q.push("cy", "c1")
     assert q.order() == ["a1", "b1", "c1", "a2", "b2", "a3"]
     assert [q.pop() for _ in range(3)] == ["a1", "b1", "c1"]
-    q.push("cy", "c2")  # cy had nothing queued: back in line after ann and bob
+    q.push("cy", "c2")  # cy's first is still training: c2 is cy's second, after ann's and bob's
     assert q.order() == ["a2", "b2", "c2", "a3"]
     assert q.remove(lambda x: x == "b2") == "b2" and q.count("bob") == 0 and len(q) == 3
     assert q.remove(lambda x: x == "zz") is None
+
+
+def test_a_student_whose_only_run_was_just_handed_out_does_not_jump_ahead_of_a_newcomer():
+    q: FairQueue[str] = FairQueue()
+    q.push("ann", "a1")
+    assert q.pop() == "a1"  # ann's first is training
+    q.push("ann", "a2")
+    q.push("bob", "b1")  # bob's first came after ann's second, and still goes first
+    assert q.order() == ["b1", "a2"] and q.pop() == "b1"
+    q.finished("ann")
+    q.finished("bob")
+    assert q.pop() == "a2"
+    q.finished("ann")  # both have nothing queued or training: their counts start again
+    q.push("bob", "b2")
+    q.push("ann", "a3")
+    assert q.order() == ["b2", "a3"]  # first come, first served between equals
 
 
 def test_a_laptop_queue_is_first_in_first_out():
@@ -61,11 +77,11 @@ def test_the_executor_hands_out_each_owners_first_run_before_anyones_second(tiny
         assert time.time() < deadline
         time.sleep(0.01)
     later = [manager.submit(cfg(seed=s), owner=o) for s, o in [(1, "ann"), (2, "ann"), (3, "bob"), (4, "cy")]]
-    assert [ex.ahead(j.task) for j in later] == [1, 4, 2, 3]  # ann's 2nd waits behind bob's and cy's 1st
+    assert [ex.ahead(j.task) for j in later] == [3, 4, 1, 2]  # ann's 2nd and 3rd wait behind bob's and cy's 1st
     gate.set()
     for job in [first, *later]:
         assert job.wait(60) and job.status == "completed", job.message
-    assert started == ["ann", "ann", "bob", "cy", "ann"]
+    assert started == ["ann", "bob", "cy", "ann", "ann"]
 
 
 def test_class_mode_sizes_the_pool(tiny_home, monkeypatch):

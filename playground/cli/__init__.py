@@ -12,14 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from playground.cli import anatomy, backprop, bench, classroom, data, export_code, lab, lr_find, runs, sweep, train
+from playground.cli import anatomy, backprop, bench, classroom, data, export_code, lab, loadtest, lr_find, runs, sweep, train
 from playground.cli.common import Parser
 from playground.errors import PlaygroundError
 
 __all__ = ["build_parser", "main"]
 
-# In the order `--help` lists them: datasets, prepare, params, conv, backprop, train, lr-find, sweep, lab, bench, runs, export-code, class
-GROUPS = (data, anatomy, backprop, train, lr_find, sweep, lab, bench, runs, export_code, classroom)
+# In the order `--help` lists them: datasets, prepare, params, conv, backprop, train, lr-find, sweep, lab, bench, runs, export-code, class, loadtest
+GROUPS = (data, anatomy, backprop, train, lr_find, sweep, lab, bench, runs, export_code, classroom, loadtest)
 
 
 def build_parser() -> argparse.ArgumentParser:
