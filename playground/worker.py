@@ -257,7 +257,7 @@ def main(conn, parent_pid: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="playground worker: %(message)s")
     try:
         warm_up()  # the first real run then pays no one-time costs (about 1 s)
-        _preload()
+        preload()
     except Exception:  # only a head start: a real run reports its own errors
         log.warning("warm-up failed:\n%s", traceback.format_exc())
     try:
@@ -275,7 +275,7 @@ def main(conn, parent_pid: int) -> None:
             _run_task(conn, message[1], parent_pid)
 
 
-def _preload() -> None:
+def preload() -> None:
     """Load the app's default dataset if its files are here (never a download): reading Fashion-MNIST
     takes 1-2 s, which a student's first run would otherwise wait for. And generate the Toy 2D page's
     default set: the generators import scikit-learn, 2 s of a first toy run's 3 s before this."""
