@@ -86,3 +86,14 @@ def no_leftover_jobs(home):
     assert not left, f"the test left runs {[j.run_id for j in left]} queued or running" + (
         f"; {stuck} did not stop within 30 s" if stuck else ""
     )
+
+
+@pytest.fixture(autouse=True)
+def executor_kind_restored(monkeypatch):
+    """cli.main() sets PLAYGROUND_EXECUTOR=thread for its whole process when it is unset; a test that
+    calls main() in-process must not hand the next test a thread executor (seen: a process-executor
+    test got one). The variable is put back as it was after every test."""
+    was = os.environ.get("PLAYGROUND_EXECUTOR")
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", was or "unset")  # registers the undo: back to `was`
+    if was is None:
+        monkeypatch.delenv("PLAYGROUND_EXECUTOR")

@@ -172,7 +172,8 @@ def test_a_laptop_store_from_before_owners_keeps_every_run(tiny_home):
     assert [r.id for r in store.list_runs(owner="")] == ids[::-1] and all(store.holders(i) == [""] for i in ids)
 
 
-def test_the_class_command_prints_links_lists_and_wipes(tiny_home, capsys):
+def test_the_class_command_prints_links_lists_and_wipes(tiny_home, capsys, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_EXECUTOR", "thread")  # what main() would set for good in this test process
     assert main(["class", "add-students", "Ann"]) == 2
     assert "class mode is off" in capsys.readouterr().err
     assert main(["class", "init", "--name", "DL", "--teacher", "Tess", "--url", "http://srv:8501"]) == 0

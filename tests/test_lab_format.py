@@ -171,7 +171,7 @@ def test_the_readmes_example_lab_loads(tmp_path):
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    example = next(block.split("```", 1)[0] for block in readme.split("```toml\n")[1:] if "[[step]]" in block)  # the lab, not class.toml
     lab = format.load(write(tmp_path, example, "example.toml"))
     assert [s.do for s in lab.steps] == ["params", "sweep", "conv"]
     assert lab.steps[0].models == ("base", "wider") and lab.steps[1].settings == {"momentum": 0.9}
