@@ -35,6 +35,7 @@ def test_a_join_link_signs_in_and_leaves_the_address_bar(tiny_home):
     at = app(query={"join": tokens["Ann"], "lr": "0.05"})
     assert "join" not in at.query_params and at.query_params["lr"] == "0.05"
     assert "Signed in as **Ann** (student)" in _text(at)
+    assert "runs stored in" not in _text(at)  # the server's folders are the teacher's business
     assert not at.exception
 
 

@@ -60,4 +60,5 @@ def _where() -> None:
             signin.sign_out()
             st.rerun()
     trainer = "ready" if me.jobs().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
-    st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer} · runs stored in `{playground_home()}`")
+    where = "" if viewer.owner and not viewer.teacher else f" · runs stored in `{playground_home()}`"  # a student needs no server path
+    st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer}{where}")
