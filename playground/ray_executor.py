@@ -24,7 +24,7 @@ those of the local executors. Weights come back as torch.save bytes of the state
 saved by playground.insight.save_weights here, so the Results page works for Ray runs.
 
 Stop: a small actor holds the stop requests. Each task asks it once, at its start, and the answer
-comes when a stop is asked; the task looks for it at least every POLL_SECONDS (while it waits for
+comes when a stop is asked; the task looks for it at least every ray_task.POLL_SECONDS (while it waits for
 records to send), and the loop sees it at its next step, ending the run 'stopped' with its curve so
 far (ray.cancel would lose that last record). A failure in the task (training raised, the worker
 died, Ray could not place it) ends the task's unfinished runs 'failed' with the reason; other tasks
@@ -38,25 +38,21 @@ are loaded, or downloaded, there).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
-import queue
 import socket
 import threading
 from pathlib import Path
 
 import ray
 
-from playground import worker
+from playground import ray_task
 from playground.errors import PlaygroundError
 from playground.executor import Executor, fail_unfinished
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 0.05  # the task looks for a stop (and sends what it recorded) at least this often
 MAX_CPUS_PER_TASK = 4
-STORE_WRITES = ("start", "add_steps", "add_epoch", "add_snapshot", "set_network", "finish")  # what _Recorder records
 ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the package
 
 
@@ -68,7 +64,7 @@ class RayExecutor(Executor):
         self.address = (os.environ.get("RAY_ADDRESS") if address is None else address) or None  # "": a local instance
         self.num_cpus = num_cpus  # a local instance's CPUs (default: one per core)
         self._lock = threading.Lock()
-        self._flags = None  # the _StopFlags actor, once Ray is up
+        self._flags = None  # the ray_task.StopFlags actor, once Ray is up
         self._owns_ray = False  # we started Ray (or joined the cluster), so close() shuts it down
         self._released = threading.Event()  # close() lets the thread that started Ray end
         self._cpus_per_task, self._gpus = 1, 0.0
@@ -87,7 +83,7 @@ class RayExecutor(Executor):
     def _start_quietly(self) -> None:
         try:
             self.connect()
-            _warm_up.options(num_cpus=1, max_retries=0, runtime_env=self._task_env()).remote(self._home())
+            ray_task.warm_up.options(num_cpus=1, max_retries=0, runtime_env=self._task_env()).remote(self._home())
         except Exception as e:  # the first task tries again and fails its runs with the reason
             log.warning("could not start Ray: %s", e)
 
@@ -103,7 +99,7 @@ class RayExecutor(Executor):
             self._cpus_per_task = max(1, min(MAX_CPUS_PER_TASK, int(max((n.get("CPU", 0) for n in nodes), default=1))))
             self._gpus = ray.cluster_resources().get("GPU", 0.0)
             self.slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self._cpus_per_task)
-            self._flags = _StopFlags.options(runtime_env=_runtime_env()).remote()
+            self._flags = ray_task.StopFlags.options(runtime_env=_runtime_env()).remote()
 
     def _init_ray(self) -> None:
         """ray.init in a thread that lives as long as Ray: Ray starts its processes with Linux's
@@ -166,7 +162,7 @@ class RayExecutor(Executor):
         flags = self._flags
         if self._stop_asked(task):  # asked before there was anyone to tell
             flags.stop.remote(task.seq)
-        stream = _train.options(**self._resources(task)).remote(task, self._home(task.home), flags)
+        stream = ray_task.train.options(**self._resources(task)).remote(task, self._home(task.home), flags)
         try:
             replay = _Replay(jobs, store, lambda: flags.stop.remote(task.seq))
             for ref in stream:
@@ -256,7 +252,7 @@ class _Replay:
                 self.jobs[m].deliver(events)
             elif name == "save_weights":
                 _save_weights(*args)
-            elif name in STORE_WRITES:
+            elif name in ray_task.STORE_WRITES:
                 getattr(self.store, name)(*args)
             else:
                 log.error("a Ray task sent an unknown record %r", name)
@@ -284,141 +280,3 @@ def _save_weights(run_id: int, blob: bytes) -> None:
     buffer = io.BytesIO(blob)
     state = torch.load(buffer, map_location="cpu", weights_only=True)  # tensors only, whatever the task sent
     save_weights(run_id, _Weights(state))
-
-
-@ray.remote(num_cpus=0)
-class _StopFlags:
-    """The stop requests, by the executor's task number. A task asks once (`wait`); the answer comes
-    when its stop is asked, or when it is forgotten (the task ended), so no call is left waiting."""
-
-    def __init__(self) -> None:
-        self.asked: dict[int, asyncio.Event] = {}
-
-    def _event(self, seq: int) -> asyncio.Event:
-        return self.asked.setdefault(seq, asyncio.Event())
-
-    async def stop(self, seq: int) -> None:
-        self._event(seq).set()
-
-    async def forget(self, seq: int) -> None:
-        event = self.asked.pop(seq, None)
-        if event is not None:
-            event.set()
-
-    async def wait(self, seq: int) -> bool:
-        await self._event(seq).wait()
-        return True
-
-
-class _Recorder:
-    """On the Ray worker: the run store's write methods (those worker._Sink and _Snapshots call),
-    the weights' saver and the forward callback, each call put as (method, args)."""
-
-    def __init__(self, put) -> None:
-        self.put = put
-
-    def start(self, run_id, event) -> None:
-        self.put(("start", (run_id, event)))
-
-    def add_steps(self, run_id, events) -> None:
-        self.put(("add_steps", (run_id, list(events))))
-
-    def add_epoch(self, run_id, event) -> None:
-        self.put(("add_epoch", (run_id, worker.portable(event))))
-
-    def add_snapshot(self, run_id, epoch, probability) -> None:
-        self.put(("add_snapshot", (run_id, epoch, probability)))
-
-    def set_network(self, run_id, epoch, maps) -> None:
-        self.put(("set_network", (run_id, epoch, maps)))
-
-    def finish(self, run_id, status, message, final) -> None:
-        self.put(("finish", (run_id, status, message, final)))
-
-    def save_weights(self, run_id, model) -> None:
-        import torch
-
-        buffer = io.BytesIO()
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
-        self.put(("save_weights", (run_id, buffer.getvalue())))
-
-    def forward(self, m, events) -> None:
-        self.put(("deliver", (m, list(events))))
-
-
-@ray.remote
-def _warm_up(home: str | None) -> None:
-    """A worker's one-time costs (imports, PyTorch's first steps, the default datasets read or
-    generated), paid before a student's first run."""
-    from playground.train import warm_up
-
-    if home is not None:
-        os.environ["PLAYGROUND_HOME"] = home
-    warm_up(device="cpu")  # the worker may have no GPU of its own
-    worker.preload()
-
-
-@ray.remote(num_returns="streaming")
-def _train(task: worker.Task, home: str | None, flags):
-    """The Ray task: worker.execute in a thread of its own (it calls back; this generator must be
-    the one to yield), its records yielded in chunks as they come; between chunks, whether to stop
-    is asked without waiting for the answer (_StopQuestion)."""
-    if home is not None:
-        os.environ["PLAYGROUND_HOME"] = home
-    records: queue.SimpleQueue = queue.SimpleQueue()
-    stop, ended = threading.Event(), object()
-    recorder, failure = _Recorder(records.put), []
-
-    def run() -> None:
-        try:
-            worker.execute(task, recorder.forward, stop.is_set, recorder, recorder.save_weights)
-        except BaseException as e:  # raised again below: Ray hands it to the app as a RayTaskError
-            failure.append(e)
-        finally:
-            records.put(ended)
-
-    yield [("pid", os.getpid())]
-    thread = threading.Thread(target=run, name=f"playground-ray-task-{task.seq}", daemon=True)
-    thread.start()
-    asked, done = _StopQuestion(flags, task.seq), False
-    try:
-        while not done:
-            chunk, done = _drain(records, ended)
-            if chunk:
-                yield chunk
-            if not stop.is_set() and asked():
-                stop.set()
-    finally:  # also when the app stopped listening (it ended): the loop must not train on
-        stop.set()
-    if failure:
-        raise failure[0]
-
-
-def _drain(records: queue.SimpleQueue, ended) -> tuple[list, bool]:
-    """What the loop has recorded (waiting up to POLL_SECONDS for the first), and whether it ended."""
-    chunk: list = []
-    try:
-        record = records.get(timeout=POLL_SECONDS)
-        while record is not ended:
-            chunk.append(record)
-            record = records.get_nowait()
-    except queue.Empty:
-        return chunk, False
-    return chunk, True
-
-
-class _StopQuestion:
-    """Whether the task was asked to stop, without waiting on the actor (the records keep flowing)."""
-
-    def __init__(self, flags, seq: int) -> None:
-        self.answer = flags.wait.remote(seq)
-
-    def __call__(self) -> bool:
-        if self.answer is None or not ray.wait([self.answer], timeout=0)[0]:
-            return False
-        try:
-            return ray.get(self.answer)
-        except ray.exceptions.RayError as e:  # the actor is gone: no stop then, the run goes on to its end
-            log.warning("could not ask for a stop: %s", e)
-            self.answer = None
-            return False

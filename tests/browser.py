@@ -8,6 +8,7 @@ both) makes that a failure. Screenshots go to tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -45,26 +46,27 @@ SERVER_HOMES: dict[str, Path] = {}  # each server's home, by its URL (filled by 
 SERVER_START_SECONDS = 90
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run` on a free localhost port, over a home holding the tiny Fashion-MNIST. Its
-    output goes to a log file (a pipe nobody reads would block the server once full), whose end
-    is shown if it does not start."""
-    from tests.conftest import write_tiny_fashion
-
-    home = tmp_path_factory.mktemp("browser-home")
-    write_tiny_fashion(home / "data" / "FashionMNIST" / "raw")
-    log_path = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
-    port = _free_port()
+@contextlib.contextmanager
+def streamlit_app(home: Path, log_path: Path, port: int | None = None, extra: tuple[str, ...] = ()):
+    """`streamlit run` of the app over home on a localhost port (a free one unless given), its URL
+    yielded once healthy. Its output goes to a log file (a pipe nobody reads would block the server
+    once full), whose end is shown if it does not start."""
+    port = port or _free_port()
     env = dict(os.environ, PLAYGROUND_HOME=str(home), PYTHONPATH=str(ROOT))
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        *extra,
+    ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
@@ -79,14 +81,27 @@ def server(tmp_path_factory):
                 raise RuntimeError(f"streamlit did not start ({why}): " + log_path.read_bytes().decode(errors="replace")[-2000:]) from None
             time.sleep(0.5)
     SERVER_HOMES[url] = home
-    yield url
-    SERVER_HOMES.pop(url, None)
-    proc.terminate()
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+        yield url
+    finally:
+        SERVER_HOMES.pop(url, None)
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a free localhost port, over a home holding the tiny Fashion-MNIST."""
+    from tests.conftest import write_tiny_fashion
+
+    home = tmp_path_factory.mktemp("browser-home")
+    write_tiny_fashion(home / "data" / "FashionMNIST" / "raw")
+    with streamlit_app(home, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +253,7 @@ __all__ = [
     "slider",
     "spec_box",
     "store_of",
+    "streamlit_app",
     "time",
     "train_tiny_run",
     "wait_for_trainer",

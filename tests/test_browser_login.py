@@ -14,9 +14,6 @@ import importlib.util
 import json
 import os
 import secrets
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -29,14 +26,12 @@ if MISSING:
     pytest.skip(f"install {', '.join(MISSING)} (requirements-dev.txt) to run the st.login test", allow_module_level=True)
 
 from tests.browser import (  # noqa: E402, F401 (pytest fixtures, found by name)
-    ROOT,
-    SERVER_HOMES,
-    SERVER_START_SECONDS,
     _free_port,
     browser,
     expect,
     shot,
     store_of,
+    streamlit_app,
 )
 
 pytestmark = [  # the mock uses Authlib's older APIs
@@ -81,31 +76,8 @@ def login_server(provider, tmp_path_factory):
         'client_secret = "not-a-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
     )
-    log_path = tmp_path_factory.mktemp("login-log") / "streamlit.log"
-    env = dict(os.environ, PLAYGROUND_HOME=str(home), PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.headless", "true"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([*command, "--secrets.files", str(secrets_file)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait(10)
-                raise RuntimeError("streamlit did not start: " + log_path.read_bytes().decode(errors="replace")[-2000:]) from None
-            time.sleep(0.5)
-    SERVER_HOMES[url] = home
-    yield url
-    SERVER_HOMES.pop(url, None)
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    with streamlit_app(home, tmp_path_factory.mktemp("login-log") / "streamlit.log", port, ("--secrets.files", str(secrets_file))) as url:
+        yield url
 
 
 def _sign_in(page, server: str, email: str) -> None:

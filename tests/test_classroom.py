@@ -115,19 +115,18 @@ def test_class_limits_refuse_with_what_to_change(school):
     ann.stop(running)
 
 
-def test_the_class_file_names_what_is_wrong(tiny_home):
-    path = class_config.path()
-    path.write_text("max_params = -3\n")
-    with pytest.raises(PlaygroundError, match="max_params = -3 is not allowed: it must be a whole number, at least 1"):
-        class_config.current()
-    path.write_text("colour = 'red'\n")
-    with pytest.raises(PlaygroundError, match="'colour' is not a class setting"):
-        class_config.current()
-    path.write_text("teachers = ['not an address']\n")
-    with pytest.raises(PlaygroundError, match="must be a list of e-mail addresses"):
-        class_config.current()
-    path.write_text("name = [\n")
-    with pytest.raises(PlaygroundError, match="not a TOML file"):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_params = -3", "max_params = -3 is not allowed: it must be a whole number, at least 1"),
+        ("colour = 'red'", "'colour' is not a class setting"),
+        ("teachers = ['not an address']", "must be a list of e-mail addresses"),
+        ("name = [", "not a TOML file"),
+    ],
+)
+def test_the_class_file_names_what_is_wrong(tiny_home, text, message):
+    class_config.path().write_text(text + "\n")
+    with pytest.raises(PlaygroundError, match=message):
         class_config.current()
 
 
