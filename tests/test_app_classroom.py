@@ -77,3 +77,12 @@ def test_the_teacher_sets_a_challenge_and_a_student_enters_from_the_train_page(t
     assert "2 epochs; the challenge's budget is 1" in _text(student)
     board = app("app_pages/challenge.py", query={"join": tokens["Ann"]})
     assert "Your teacher shows the leaderboard later." in _text(board) and "Smallest net wins" in _text(board)
+
+
+def test_a_bad_link_opened_while_signed_in_keeps_the_sign_in(tiny_home):
+    tokens = _class(tiny_home)
+    at = app(query={"join": tokens["Ann"]})
+    at.query_params["join"] = "an-old-link-that-no-longer-works"
+    at.run()
+    assert "you are still signed in as Ann" in _text(at) and "Signed in as **Ann** (student)" in _text(at)
+    assert "join" not in at.query_params and not at.exception

@@ -34,21 +34,23 @@ def gate() -> None:
         st.session_state.pop(me.KEY, None)
         return
     store = jobs.manager().store
-    token = st.query_params.get(PARAM)
+    person, token = None, st.query_params.get(PARAM)
     if token is not None:
         del st.query_params[PARAM]  # out of the address bar before anything can copy it
         person = roster.by_token(store, token)
         if person is not None:
             _remember(token)
         st.session_state.join_failed = person is None
-    elif me.KEY not in st.session_state:
-        person = _from_login(store, config) or roster.by_token(store, st.context.cookies.get(COOKIE) or "")
-    else:
+    if person is None and me.KEY in st.session_state:  # a bad link does not sign out whoever is signed in here
         person = roster.by_owner(store, me.viewer().owner)  # still on the roster (a wiped class signs everyone out)
+    elif person is None:
+        person = _from_login(store, config) or roster.by_token(store, st.context.cookies.get(COOKIE) or "")
     if person is None:
         st.session_state.pop(me.KEY, None)
         _page(config)
         st.stop()
+    if st.session_state.pop("join_failed", False):
+        st.warning(f"That join link is not (or no longer) valid; you are still signed in as {person.name}.", icon=":material/link_off:")
     st.session_state[me.KEY] = Viewer(person.owner, person.name, person.teacher)
     roster.seen(store, person)
 
