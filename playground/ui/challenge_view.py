@@ -62,7 +62,9 @@ def teacher_section() -> None:
         dataset = c[0].selectbox("Dataset", images, format_func=lambda n: datasets.info(n).title, key="challenge_dataset")
         epochs = c[1].number_input("Epochs at most", 1, 1000, 5, key="challenge_epochs")
         params = c[2].number_input("Parameters at most", 1, 100_000_000, 200_000, step=10_000, key="challenge_params")
-        if st.button("Start this challenge", icon=":material/flag:", key="challenge_start", help="Starting a new challenge closes the one before it."):
+        if st.button(
+            "Start this challenge", icon=":material/flag:", key="challenge_start", help="Starting a new challenge closes the one before it."
+        ):
             try:
                 challenge.create(store, title, dataset, int(epochs), int(params))
             except PlaygroundError as e:
