@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from playground import datasets, layerstats, loop
+from playground import datasets, layerstats, loop, precision, readback
 from playground.augment import unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device
@@ -67,6 +67,7 @@ class _Group:
         self.configs, self.M, self.device = configs, M, resolve_device(c0.device)
         self.splits = loop.make_splits(c0, loop.load_data(c0, data), self.device)
         c0.check_model()
+        precision.check(c0.bf16, self.device)
         self.models = []
         for c in configs:  # the same initial weights as the twin trained alone
             torch.manual_seed(c.seed)
@@ -125,7 +126,8 @@ class _Group:
         sp = self.splits
         xb, yb = unit(sp.x_train[idx]), sp.y_train[idx]
         xb = sp.normalize(xb.flatten(0, 1)).view(xb.shape)
-        logits = self.batched(self.params, self.buffers, xb)
+        with precision.products(self.configs[0].bf16, self.device):
+            logits = self.batched(self.params, self.buffers, xb).float()
         losses = self.loss_fn(logits.flatten(0, 1), yb.flatten(), reduction="none").view(self.M, -1).mean(1)
         # a diverged member's loss is masked out (where, not a product: its NaN must not spread)
         objective = losses.sum() if all(self.alive) else torch.where(self.sgd.live, losses, 0.0).sum()
@@ -133,7 +135,8 @@ class _Group:
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Every member's logits [M, B, classes] for the same stored inputs x."""
-        return self.shared(self.params, self.buffers, self.splits.prep(x))
+        with precision.products(self.configs[0].bf16, self.device):
+            return self.shared(self.params, self.buffers, self.splits.prep(x)).float()
 
     def end(self, m: int) -> None:
         """Member m diverged: its weights stay as they are from now on."""
@@ -227,41 +230,52 @@ def train_group(
 
 def _epoch(g: _Group, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: list[dict]):
     """One epoch's steps for every member still training, yielding (member, event); returns (the
-    last step, whether the user stopped the group)."""
+    last step, whether the user stopped the group). No step waits on the device: the numbers are
+    read back in chunks (playground.readback)."""
     order = loop.epoch_order(len(g.splits.x_train), g.orders, g.device)
+    pending = readback.Readback(members=g.M)
     for idx in loop.batches(order, g.configs[0].batch_size):  # idx [M, B]
         if should_stop():
+            yield from _read_back(g, pending, last)
             return step, True
         recording = g.recorder is not None and layerstats.due(step + 1, g.total_steps)
         if recording:
             g.recorder.arm()
         losses, logits, yb, grads = g.backward(idx)
         step += 1
-        values = losses.detach().tolist()
-        if step == 1:
-            g.first_loss = values
-        stats = loop.grad_stats(grads, g.n_params, members=True).tolist() if has_grad_stats(step) else None
+        stats = loop.grad_stats(grads, g.n_params, members=True) if has_grad_stats(step) else None
         if recording:
             keys = [f"{layer.index}.weight" for layer in g.recorder.weighted]
             g.recorder.before_update([g.params[k] for k in keys], [grads[g.names.index(k)] for k in keys])
         g.sgd.step(grads)
-        layer_stats = g.recorder.collect(step) if recording else None
+        pending.add(step, epoch, losses, stats, g.recorder.gather(step) if recording else None)
         tally.add(losses, logits, yb)
+        if pending.due():
+            yield from _read_back(g, pending, last)
+    yield from _read_back(g, pending, last)
+    return step, False
+
+
+def _read_back(g: _Group, pending: readback.Readback, last: list[dict]):
+    """Yield (member, event) for the waiting steps of every member still training; a member whose
+    loss is no longer finite gets that step's event and its end, and its weights stop changing."""
+    for s in pending.drain():
+        if s.step == 1:
+            g.first_loss = s.loss
         for m in range(g.M):
             if not g.alive[m]:
                 continue
-            event = StepEvent(step, epoch, values[m])
-            if not math.isfinite(values[m]):
+            event = StepEvent(s.step, s.epoch, s.loss[m])
+            if not math.isfinite(s.loss[m]):
                 g.end(m)
                 yield m, event
-                yield m, loop.diverged_at_step(values[m], step, epoch, g.configs[m].lr, last[m])
+                yield m, loop.diverged_at_step(s.loss[m], s.step, s.epoch, g.configs[m].lr, last[m])
                 continue
-            if stats is not None:
-                event.grad_mean, event.grad_abs_mean = stats[0][m], stats[1][m]
-            if layer_stats is not None:
-                event.layers = layer_stats[m]
+            if s.grad_stats is not None:
+                event.grad_mean, event.grad_abs_mean = s.grad_stats[0][m], s.grad_stats[1][m]
+            if s.layers is not None:
+                event.layers = s.layers[m]
             yield m, event
-    return step, False
 
 
 def _epoch_events(g: _Group, epoch: int, tally: loop.Tally, clock: loop.Clock, last: list[dict], extra: dict):

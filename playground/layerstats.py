@@ -14,6 +14,7 @@ All of it is computed on the device and read back in one transfer per recorded s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -122,14 +123,30 @@ class Recorder:
     @torch.no_grad()
     def collect(self, step: int) -> list:
         """The step's LayerStats (a list per member with members), read back in one transfer."""
+        flat, unpack = self.gather(step)
+        return unpack(flat.tolist())
+
+    @torch.no_grad()
+    def gather(self, step: int) -> tuple[torch.Tensor, Callable[[list[float]], list]]:
+        """The step's numbers as one flat tensor still on the device, and what turns its values (read
+        back later, playground.readback) into the step's LayerStats."""
         rows = [torch.stack([norm, g, self._norm(w - b) / self._norm(b).clamp_min(1e-12)])
                 for norm, g, w, b in zip(self._norms, self._grad_norms, self._weights, self._before)]  # fmt: skip
         numbers = [torch.stack(rows).flatten()] if rows else []  # [layers, 3(, M)]
         numbers += [torch.cat([torch.stack(a[:4]).flatten(), a[4].flatten()]) for a in self._acts]
-        flat = torch.cat(numbers).tolist() if numbers else []  # one transfer from the device
-        weighted, acts = self._unflatten(flat, len(self._acts))
+        n_acts = len(self._acts)
         self.armed, self._acts = False, []
-        return self._stats(step, weighted, acts)
+        flat = torch.cat(numbers) if numbers else torch.zeros(0, device=self._device())
+
+        def unpack(values: list[float]) -> list:
+            weighted, acts = self._unflatten(values, n_acts)
+            return self._stats(step, weighted, acts)
+
+        return flat, unpack
+
+    def _device(self) -> torch.device:
+        first = next((p for layer in self.weighted for p in layer.module.parameters()), None)
+        return first.device if first is not None else torch.device("cpu")
 
     def _norm(self, t: torch.Tensor) -> torch.Tensor:
         return torch.linalg.vector_norm(t, dim=self._dims(t))
@@ -176,7 +193,7 @@ def _activation_numbers(a: torch.Tensor, kind: str, low: float, high: float, mem
     and on a CPU each temporary of a big layer's size cost more than all the arithmetic."""
     per_member = a if members else a[None]  # [M, B, C, ...]
     full = per_member.flatten(1)
-    x = full[:, :: -(-full.shape[1] // SAMPLE)].contiguous()
+    x = full[:, :: -(-full.shape[1] // SAMPLE)].contiguous().float()  # float32 (a bfloat16 output with config.bf16)
     mean = x.mean(1, keepdim=True)
     centred = x - mean
     std = ((centred * centred).sum(1) / max(x.shape[1] - 1, 1)).sqrt()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
-from playground import datasets, layerstats, loop
+from playground import datasets, layerstats, loop, precision, readback
 from playground.augment import Augmenter, unit
 from playground.config import TrainConfig
 from playground.devices import resolve_device, set_cpu_threads
@@ -50,6 +50,7 @@ class Training:
         meta = datasets.info(config.dataset)
         self.config, self.device = config, resolve_device(config.device)
         set_cpu_threads(tiny=meta.is_toy)
+        precision.check(config.bf16, self.device)
         self.splits = loop.make_splits(config, loop.load_data(config, data), self.device)
         config.check_model()  # shapes and size, before any weight is allocated
         self.eval_batch = eval_batch_size(preview_model(config.model, config.input_shape, meta.num_classes), config.input_shape)
@@ -82,40 +83,38 @@ class Training:
         optimizer has not stepped yet."""
         sp = self.splits
         xb, yb = self.prep(sp.x_train[idx], training=True), sp.y_train[idx]
-        logits = self.model(xb)
+        logits = self.forward(xb)
         loss = self.loss_fn(logits, yb)
         self.optimizer.zero_grad(set_to_none=True)
         reg = self.penalty()
         (loss if reg is None else loss + reg).backward()
         return loss, logits, yb
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's float32 outputs for prepared inputs x (its products in bfloat16 with config.bf16)."""
+        with precision.products(self.config.bf16, self.device):
+            return self.model(x).float()
+
     def penalty(self) -> torch.Tensor | None:
         """The regularisation term of the loss (None without one); the loss the step reports leaves it out."""
         return penalty(self.config.reg, self.config.reg_rate, self.weights)
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-        return evaluate(self.model, x, y, self.prep, self.loss_fn, self.eval_batch)
+        self.model.eval()
+        loss, accuracy = loop.evaluate(lambda xb: self.forward(self.prep(xb)), x, y, self.loss_fn, self.eval_batch)
+        return loss.item(), accuracy.item()
 
     @torch.no_grad()
     def predict(self, points: torch.Tensor) -> torch.Tensor:
         """Class probabilities of the model as it is now at toy points [N, 2] (a grid), on the CPU
         (a regression set's: the predicted value [N, 1])."""
         self.model.eval()
-        out = self.model(self.splits.prep_points(points.to(self.device)))
+        out = self.forward(self.splits.prep_points(points.to(self.device)))
         return (out if self.regression else out.softmax(dim=1)).cpu()
 
     def network(self) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
         """The model as it is now and what turns toy points into its inputs (EpochEvent.network)."""
         return self.model, self.splits.prep_points
-
-
-def evaluate(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, prep: Callable, loss_fn: Loss, batch_size: int = 1000
-) -> tuple[float, float]:
-    """(mean loss, accuracy) of model on stored inputs x (prepared by prep) and labels y."""
-    model.eval()
-    loss, accuracy = loop.evaluate(lambda xb: model(prep(xb)), x, y, loss_fn, batch_size)
-    return loss.item(), accuracy.item()
 
 
 def train(
@@ -151,35 +150,49 @@ def train(
 
 def _epoch(run: Training, epoch: int, step: int, tally: loop.Tally, should_stop: Callable[[], bool], last: dict):
     """One epoch's steps, yielding their StepEvents; returns (the last step, the run's EndEvent if
-    it ended during the epoch, else None)."""
+    it ended during the epoch, else None). No step waits on the device: its numbers are read back
+    in chunks (playground.readback)."""
     run.model.train()
     order = loop.epoch_order(len(run.splits.x_train), [run.order], run.device)[0]
+    pending = readback.Readback()
     for idx in loop.batches(order, run.config.batch_size):
         if should_stop():
-            return step, loop.stopped(step, epoch, last, run.model)
+            end = yield from _read_back(run, pending, last)
+            return step, end or loop.stopped(step, epoch, last, run.model)
         recording = run.recorder is not None and layerstats.due(step + 1, run.total_steps)
         if recording:
             run.recorder.arm()
         loss, logits, yb = run.backward(idx)
         step += 1
-        loss_value = loss.item()
-        if step == 1:
-            run.first_loss = loss_value
-        if not math.isfinite(loss_value):
-            yield StepEvent(step, epoch, loss_value)
-            return step, loop.diverged_at_step(loss_value, step, epoch, run.config.lr, last)
-        event = StepEvent(step, epoch, loss_value)
-        if has_grad_stats(step):
-            event.grad_mean, event.grad_abs_mean = loop.grad_stats([p.grad for p in run.params], run.n_params).tolist()
+        stats = loop.grad_stats([p.grad for p in run.params], run.n_params) if has_grad_stats(step) else None
         if recording:
             weights = [layer.module.weight for layer in run.recorder.weighted]
             run.recorder.before_update(weights, [w.grad for w in weights])
         run.optimizer.step()
-        if recording:
-            event.layers = run.recorder.collect(step)
+        pending.add(step, epoch, loss, stats, run.recorder.gather(step) if recording else None)
         tally.add(loss, logits, yb)
+        if pending.due():
+            end = yield from _read_back(run, pending, last)
+            if end is not None:
+                return step, end
+    end = yield from _read_back(run, pending, last)
+    return step, end
+
+
+def _read_back(run: Training, pending: readback.Readback, last: dict):
+    """Yield the waiting steps' StepEvents; returns the run's EndEvent if one of them diverged (its
+    event is the last one yielded), else None."""
+    for s in pending.drain():
+        if s.step == 1:
+            run.first_loss = s.loss
+        if not math.isfinite(s.loss):
+            yield StepEvent(s.step, s.epoch, s.loss)
+            return loop.diverged_at_step(s.loss, s.step, s.epoch, run.config.lr, last)
+        event = StepEvent(s.step, s.epoch, s.loss, layers=s.layers)
+        if s.grad_stats is not None:
+            event.grad_mean, event.grad_abs_mean = s.grad_stats
         yield event
-    return step, None
+    return None
 
 
 def _epoch_event(run: Training, epoch: int, tally: loop.Tally, clock: loop.Clock, lr_now: float) -> EpochEvent:

@@ -139,17 +139,17 @@ def test_every_augmentation_keeps_shape_and_range():
 
 def test_early_stopping_restores_the_best_epoch(tiny_data, monkeypatch):
     val_losses = iter([1.0, 0.5, 0.7, 0.8, 0.9, 1.0])  # best at epoch 2, patience 2: stop after epoch 4
-    original = train_mod.evaluate
+    original = train_mod.Training.evaluate
     weights = {}
 
-    def scripted(model, x, y, prep, loss_fn, batch_size=1000):
-        loss, acc = original(model, x, y, prep, loss_fn, batch_size)
+    def scripted(self, x, y):
+        loss, acc = original(self, x, y)
         if len(x) == 40:  # the validation split
             loss = next(val_losses)
-            weights[loss] = [p.detach().clone() for p in model.parameters()]
+            weights[loss] = [p.detach().clone() for p in self.model.parameters()]
         return loss, acc
 
-    monkeypatch.setattr(train_mod, "evaluate", scripted)
+    monkeypatch.setattr(train_mod.Training, "evaluate", scripted)
     _, epochs, end = run(replace(BASE, epochs=6, val_split=0.2, early_stopping=2), tiny_data)
     assert [e.epoch for e in epochs] == [1, 2, 3, 4]
     assert end.final["best_epoch"] == 2 and end.final["stopped_at"] == 4 and "restored the best weights, from epoch 2" in end.message
