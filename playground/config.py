@@ -56,6 +56,7 @@ class TrainConfig:
     toy_seed: int = _default("toy_seed")  # toy 2D sets: fixes the points and the split
     toy_features: str = _default("toy_features")  # toy 2D sets: the network's inputs (playground.features)
     device: str = _default("device")  # auto picks cuda, then mps, then cpu; not part of the cache key
+    bf16: bool = _default("bf16")  # bfloat16 matrix products (playground.precision); part of the key: the numbers differ
 
     def __post_init__(self):
         # Canonical text, so "FC512,ReLU" and "fc512 relu" are one config (and one cache entry).

@@ -38,3 +38,13 @@ def set_cpu_threads(tiny: bool) -> None:
     points of 2 to 7 features) are too small to split: a second thread wins nothing and, spinning
     between operations, took a core from the page drawing the run (measured in the README)."""
     torch.set_num_threads(1 if tiny else CPU_THREADS)
+
+
+def bf16_unavailable(name: str) -> str | None:
+    """Why the device setting `name` cannot multiply in bfloat16 (playground.precision), or None."""
+    from playground import precision
+
+    try:
+        return precision.unsupported(resolve_device(name))
+    except PlaygroundError as e:
+        return str(e)

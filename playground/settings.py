@@ -184,6 +184,10 @@ SETTINGS: dict[str, Setting] = {
            widget="none", section="toy", toy_only=True, rule=features.RULE),
         _S("device", str, "auto", "auto picks cuda, then mps, then cpu (not part of a run's identity)", label="Device",
            choices=DEVICES, share="device", widget="select"),
+        _S("bf16", bool, False, "multiply in bfloat16 (linear and convolution layers): faster on GPUs and CPUs with bfloat16 units; "
+           "weights, gradients and the loss stay float32", label="bfloat16 matrix products", share="bf16", widget="checkbox",
+           note="Each product keeps about 3 significant digits instead of 7: the curves differ slightly from a float32 run's. "
+                "Off by default; offered where the device has bfloat16 units."),
     )
 }
 

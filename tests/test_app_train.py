@@ -278,3 +278,16 @@ def test_a_run_queued_behind_a_running_finder_says_so(tiny_home, monkeypatch):
     wait_for_job(finder, 60, "the finder, released")
     at = wait_for_run(at)
     assert not at.exception
+
+
+def test_bf16_is_offered_only_where_the_device_has_it_and_a_link_asking_for_it_is_told(tiny_home, monkeypatch):
+    from playground import precision
+
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)  # this CPU: no bfloat16 units
+    at = app(query={"bf16": "1", "device": "cpu"})
+    box = at.checkbox(key="bf16")
+    assert box.disabled and "Not here: this CPU has no bfloat16 units" in box.help
+    assert any("The link asks for bfloat16 products" in c.value and "float32" in c.value for c in at.caption)
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    at = app(query={"device": "cpu"})
+    assert not at.checkbox(key="bf16").disabled and not at.checkbox(key="bf16").value  # offered, off by default

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from playground import datasets, devices, features, settings
+from playground import datasets, devices, features, precision, settings
 from playground.cli import main
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
@@ -56,6 +56,7 @@ CONFIGS = {
         dataset="digits", model="fc16 bn relu drop0.5", normalize=WHITEN, optimizer="sgd", momentum=0.9, nesterov=True,
         label_smoothing=0.2, val_split=0.1, epochs=2, batch_size=64,
     ),
+    "bfloat16 matrix products": dict(model="fc32 relu", bf16=True, batch_size=16, **TINY),
     "lr 10: diverges in epoch 1, both stop there": dict(model="fc64 relu fc64 relu fc64 relu", lr=10.0, batch_size=16, **TINY),
 }
 # fmt: on
@@ -98,6 +99,7 @@ def reproduced(tmp_path_factory):
     threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as mp:  # the conftest's tiny_home, for the whole module
         mp.setattr(devices, "CPU_THREADS", 1)  # see ONE_THREAD
+        mp.setattr(precision, "cpu_has_bf16", lambda: True)  # emulated on this CPU: slow, but the same numbers
         mp.setenv("PLAYGROUND_HOME", str(home))
         src = datasets.source_of("fashion-mnist")
         mp.setitem(datasets._sources(), "fashion-mnist", replace(src, system_dir=root / "no-debian-package"))

@@ -50,6 +50,7 @@ EXAMPLES = dict(
     toy_seed=5,
     toy_features="x1,x1sq,sinx2",
     device="cpu",
+    bf16=True,
 )
 SWEEP_EXAMPLES = dict(sweep_param="batch_size", sweep_values="16,64", sweep_seeds=2)
 TOY_EXAMPLES = dict(

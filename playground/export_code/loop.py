@@ -22,7 +22,7 @@ def train(model, x, y, transform, optimizer, order_generator$weights_arg):
     for i in range(0, len(order), BATCH_SIZE):
         idx = order[i : i + BATCH_SIZE]
         xb, yb = transform(x[idx]$training), y[idx]
-        logits = model(xb)
+        $forward
         loss = loss_fn(logits, yb)
         optimizer.zero_grad(set_to_none=True)
         $backward
@@ -40,7 +40,8 @@ def test(model, x, y, transform):
     model.eval()
     $test_tally
     for i in range(0, len(x), EVAL_BATCH_SIZE):
-        logits, yb = model(transform(x[i : i + EVAL_BATCH_SIZE])), y[i : i + EVAL_BATCH_SIZE]
+        xb, yb = transform(x[i : i + EVAL_BATCH_SIZE]), y[i : i + EVAL_BATCH_SIZE]
+        $forward
         loss_sum = loss_sum + loss_fn(logits, yb, reduction="none").sum()$test_correct
     n = max(len(x), 1)
     return (loss_sum / n).item(), $test_accuracy
@@ -50,6 +51,10 @@ def blown_up(train_loss, first_loss):
     """The playground's divergence rule: a training loss above $blowup x max($start_name, the first batch's loss)."""
     return not train_loss <= $blowup * max($start, first_loss)
 '''
+
+
+FORWARD_BF16 = """with torch.autocast(xb.device.type, dtype=torch.bfloat16):  # the run's bfloat16 matrix products
+            logits = model(xb).float()  # the loss in float32"""
 
 
 def train_test_code(config: TrainConfig) -> str:
@@ -72,6 +77,7 @@ def train_test_code(config: TrainConfig) -> str:
             test_tally="loss_sum, correct = torch.zeros(()), torch.zeros(())" if classify else "loss_sum = torch.zeros(())",
             training=", training=True" if config.augment else "",
             backward=backward,
+            forward=FORWARD_BF16 if config.bf16 else "logits = model(xb)",
             correct="\n        correct += (logits.argmax(1) == yb).sum()" if classify else "",
             train_accuracy="(correct / len(x)).item()" if classify else "None",
             test_correct="\n        correct = correct + (logits.argmax(1) == yb).sum()" if classify else "",

@@ -11,7 +11,7 @@ import streamlit as st
 
 from playground import augment, datasets, settings
 from playground.config import TrainConfig
-from playground.devices import available_devices
+from playground.devices import available_devices, bf16_unavailable
 from playground.errors import PlaygroundError
 from playground.sizes import toy_train_count
 from playground.ui import me, state
@@ -54,6 +54,19 @@ def setting_widget(where, name: str, disabled: bool = False, options: list | Non
     else:
         raise ValueError(f"{name} has no widget")
     return state.from_widget(s, state.remember(name, value))
+
+
+def _bf16_widget(where, device: str, off: bool) -> bool:
+    """The bfloat16 checkbox: on offer where the device has bfloat16 units; a link that asks for it
+    elsewhere is told so (and trains in float32), never silently changed."""
+    why = bf16_unavailable(device)
+    if why is None:
+        return setting_widget(where, "bf16", off)
+    wanted = state.current("bf16")
+    setting_widget(where, "bf16", True, help=f"{_help(settings.SETTINGS['bf16'])} Not here: {why}.")
+    if wanted:
+        where.caption(f"The link asks for bfloat16 products, but {why}: this run multiplies in float32.")
+    return False
 
 
 def _optimizer_options(off: bool) -> dict:
@@ -140,6 +153,7 @@ def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainC
     )
     seed = setting_widget(c1, "seed", off, help="Fixes the initial weights and the batch order.")
     device = setting_widget(c2, "device", off, options=available_devices())
+    bf16 = _bf16_widget(c1, device, off)
     with st.expander("Optimizer and learning-rate schedule"):
         opt = _optimizer_options(off)
     with st.expander("Loss, normalisation, augmentation, validation"):
@@ -166,6 +180,7 @@ def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainC
             seed=int(seed),
             train_limit=subset,
             device=device,
+            bf16=bf16,
             **p.config_fields(),
             **hidden,
             **opt,
