@@ -14,13 +14,13 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from playground import datasets
+from playground import bench_precision, datasets
 from playground.config import TrainConfig
 from playground.events import EndEvent, EpochEvent
 from playground.home import data_dir
@@ -44,15 +44,26 @@ def matmul_peak(n: int = 2048, reps: int = 5, device: str = "cpu") -> float:
     return 2 * n**3 / best / 1e9
 
 
-def matmul_floor(widths: tuple = (784, 512, 512, 10), batch: int = 64, steps: int = 938, device: str = "cpu", reps: int = 3) -> float:
-    """Seconds per epoch that one training step's matrix products alone take, timed in isolation
-    (the best of reps): per layer the forward product and the weight gradient, and the input
-    gradient for every layer but the first. No loop, optimizer or data: the floor for this MLP."""
+def matmul_floor(
+    widths: tuple = (784, 512, 512, 10),
+    batch: int = 64,
+    steps: int = 938,
+    device: str = "cpu",
+    reps: int = 3,
+    eval_images: int = 10_000,
+    eval_batch: int = 1000,
+) -> tuple[float, float]:
+    """(training, evaluation): seconds per epoch that the epoch's matrix products alone take, timed in
+    isolation (the best of reps). Training: per step and layer the forward product and the weight
+    gradient, and the input gradient for every layer but the first. Evaluation: the forward products
+    of eval_images test images in batches of eval_batch, as the trainer evaluates after each epoch.
+    No loop, optimizer or data: the floor for this MLP's epoch."""
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    pairs = list(itertools.pairwise(widths))
     layers = [
-        (torch.randn(batch, n_in, device=device), torch.randn(n_out, n_in, device=device), torch.randn(batch, n_out, device=device))
-        for n_in, n_out in itertools.pairwise(widths)
+        (torch.randn(batch, i, device=device), torch.randn(o, i, device=device), torch.randn(batch, o, device=device)) for i, o in pairs
     ]
+    tests = [(torch.randn(eval_batch, i, device=device), w) for (i, _), (_, w, _) in zip(pairs, layers)]
 
     def step() -> None:
         for i, (x, w, g) in enumerate(layers):
@@ -61,17 +72,24 @@ def matmul_floor(widths: tuple = (784, 512, 512, 10), batch: int = 64, steps: in
             if i:
                 torch.mm(g, w)  # dL/dx
 
-    for _ in range(20):
-        step()
-    sync()
-    best, n = float("inf"), 100
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
+    def test_batch() -> None:
+        for x, w in tests:
+            torch.mm(x, w.t())
+
+    def best_seconds(f, n: int) -> float:
+        for _ in range(3):
+            f()
         sync()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best * steps
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                f()
+            sync()
+            best = min(best, (time.perf_counter() - t0) / n)
+        return best
+
+    return best_seconds(step, 100) * steps, best_seconds(test_batch, 5) * eval_images / eval_batch
 
 
 def _reference_root() -> Path:
@@ -176,8 +194,12 @@ class BenchResult:
     cnn: dict | None = None  # the course CNN's epoch time, before and after channels-last
     device: str = "cpu"
     paired_speedup: float = 0.0  # median over epochs of reference / playground, each pair measured back to back
-    matmul_floor_seconds: float = 0.0  # one epoch's matrix products alone, timed in isolation (see matmul_floor)
+    matmul_floor_seconds: float = (
+        0.0  # one epoch's matrix products alone, its test evaluation's included, timed in isolation (matmul_floor)
+    )
+    matmul_floor_test_seconds: float = 0.0  # ... of which the test evaluation's
     layer_stats: dict | None = None  # the first epoch of a run with and without per-layer statistics (see layer_stats_cost)
+    bf16: dict | None = None  # bfloat16 matrix products against float32 on the same run (playground.bench_precision)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -219,9 +241,11 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda s: None, s
     )
     result.paired_speedup = statistics.median(r_ / p_ for (r_, _), (p_, _) in zip(ref, pg))
     progress("timing one epoch's matrix products alone")
-    result.matmul_floor_seconds = matmul_floor(steps=-(-n // 64), device=device)
+    train_floor, test_floor = matmul_floor(steps=-(-n // 64), device=device)
+    result.matmul_floor_seconds, result.matmul_floor_test_seconds = train_floor + test_floor, test_floor
     result.cnn = cnn_epochs(quick, progress, device)
     result.layer_stats = layer_stats_cost(quick, progress, device)
+    result.bf16 = bench_precision.bf16_compare(replace(config, epochs=2 if quick else 3), playground_loop, progress, device)
     import resource
 
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
@@ -236,7 +260,7 @@ def cnn_epochs(quick: bool, progress: Callable[[str], None], device: str = "cpu"
     """One epoch of the course CNN with the default memory format and with channels-last, twice each (A B A B)."""
     from playground import train as train_module
 
-    images = 3_200 if quick else 10_000
+    images = 3_200 if quick else 60_000 if device == "cuda" else 10_000
     config = TrainConfig(model="cnn", lr=0.05, epochs=1, batch_size=64, train_limit=images, device=device)
     out = {"images": images}
     for name, flag in (
@@ -294,7 +318,8 @@ def report(r: BenchResult) -> str:
     if r.matmul_floor_seconds:
         lines.insert(
             5,
-            f"  one epoch's matrix products alone, timed in isolation: {r.matmul_floor_seconds:.2f} s; "
+            f"  one epoch's matrix products alone, timed in isolation: {r.matmul_floor_seconds:.2f} s "
+            f"(training {r.matmul_floor_seconds - r.matmul_floor_test_seconds:.2f} s, test evaluation {r.matmul_floor_test_seconds:.2f} s); "
             f"the trainer's epoch (with its evaluation) is {r.playground_seconds_per_epoch / r.matmul_floor_seconds:.2f}x that",
         )
     if r.cnn:
@@ -309,6 +334,8 @@ def report(r: BenchResult) -> str:
             f"  per-layer statistics, a run's first epoch of {s['images']:,} images: {s['off_seconds']:.2f} s without, "
             f"{s['on_seconds']:.2f} s with ({s['overhead']:+.1%})"
         )
+    if r.bf16:
+        lines.append(bench_precision.report(r.bf16))
     if r.sweep:
         for row in r.sweep["rows"]:
             lines.append(
