@@ -169,7 +169,7 @@ class JobManager:
         return [j for j in self._finders.values() if not j.done]
 
     def ahead(self, job: FinderJob) -> int:
-        """How many tasks (runs, groups, finders) go before a queued finder."""
+        """How many tasks (runs, groups, finders) go before a queued run or finder."""
         return self.executor.ahead(job.task) if job.task is not None else self.executor.queued()
 
     def submit_group(self, configs: list[TrainConfig], on_event: Callable[[int, Event], None] | None = None, owner: str = "") -> list[Job]:

@@ -1,7 +1,7 @@
 """Class mode in a real browser: two students and a teacher in three browser contexts. Each student
 signs in with their join link (the token leaves the address bar; a reload stays signed in), trains,
 and sees only their own runs; a student's forged run id and the teacher's page give them nothing;
-the teacher's Class page shows both students and their results. Screenshots: tests/artifacts/class-*.png."""
+the teacher's Class page shows both students and their results; Sign out holds across a reload. Screenshots: tests/artifacts/class-*.png."""
 
 from __future__ import annotations
 
@@ -79,6 +79,13 @@ def test_two_students_and_a_teacher_each_see_what_is_theirs(server, browser):
         shot(teacher, "class-teacher")
         nav(teacher, "Runs")
         expect(teacher.get_by_text("2 of 2 runs.")).to_be_visible(timeout=30_000)
+        ann = pages["Ann"]  # Sign out on a shared lab computer: the next student must not work as Ann
+        ann.get_by_role("button", name="Sign out").click()
+        expect(ann.get_by_text("You are signed out")).to_be_visible(timeout=30_000)
+        assert not any(c["name"] == "playground_join" for c in contexts["Ann"].cookies())
+        ann.reload()
+        expect(ann.get_by_text("Open the personal join link your teacher gave you")).to_be_visible(timeout=60_000)
+        assert ann.get_by_text("Signed in as Ann").count() == 0
     finally:
         for c in contexts.values():
             c.close()

@@ -115,6 +115,18 @@ def test_class_limits_refuse_with_what_to_change(school):
     ann.stop(running)
 
 
+def test_a_request_bigger_than_the_queue_limit_says_no_wait_helps_and_every_lab_step_fits_the_default():
+    from playground.classroom import limits
+    from playground.labs import deliver
+    from playground.labs import format as lab_format
+
+    with pytest.raises(PlaygroundError, match=r"this asks for 4 runs at once, more than the 3 .* raise max_queued_runs in class.toml"):
+        limits.check_queue(0, 4, class_config.ClassConfig(max_queued_runs=3))
+    labs, problems = lab_format.all_labs()
+    largest = max(len(deliver.configs(lab, step, False)) for lab in labs for step in lab.steps)
+    assert not problems and largest <= class_config.ClassConfig().max_queued_runs  # a shipped lab step runs under the defaults
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

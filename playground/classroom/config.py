@@ -5,7 +5,7 @@ The file, with its defaults:
 
     name = "Deep learning"          # shown on the sign-in page and the Class page
     teachers = []                   # st.login e-mails that get the teacher's view
-    max_queued_runs = 3             # per student: runs queued or training at once
+    max_queued_runs = 8             # per student: runs queued or training at once
     max_images_x_epochs = 1500000   # one run: training images times epochs
     max_params = 12000000           # one run: trainable parameters (ResNet-18 has 11.2 million)
     threads_per_run = 2             # CPU threads of one run; the pool is cores // threads_per_run
@@ -29,7 +29,7 @@ from playground.home import playground_home
 class ClassConfig:
     name: str = "Deep learning"  # shown on the sign-in page and the Class page
     teachers: tuple[str, ...] = field(default=())  # st.login e-mails with the teacher's view
-    max_queued_runs: int = 3  # per student: queued or training at once
+    max_queued_runs: int = 8  # per student: queued or training at once (a lab's sweep step is 4 runs)
     max_images_x_epochs: int = 1_500_000  # one run's training images times its epochs
     max_params: int = 12_000_000  # one run's trainable parameters
     threads_per_run: int = 2  # CPU threads one run uses

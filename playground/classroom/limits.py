@@ -30,6 +30,11 @@ def check_size(config: TrainConfig, limits: ClassConfig) -> None:
 
 def check_queue(queued_now: int, adding: int, limits: ClassConfig) -> None:
     """PlaygroundError if adding runs would pass the student's share of the queue."""
+    if adding > limits.max_queued_runs:  # no wait would help: say so, and who can change it
+        raise PlaygroundError(
+            f"this asks for {adding} runs at once, more than the {limits.max_queued_runs} your class allows queued or training at once "
+            "per student: ask for fewer runs (fewer values or seeds), or ask your teacher to raise max_queued_runs in class.toml"
+        )
     if queued_now + adding > limits.max_queued_runs:
         free = max(0, limits.max_queued_runs - queued_now)
         raise PlaygroundError(

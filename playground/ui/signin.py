@@ -21,6 +21,7 @@ from playground.ui import me
 PARAM = "join"  # the join link's query parameter
 COOKIE = "playground_join"
 COOKIE_DAYS = 120  # a term
+SIGNED_OUT = "signed_out"  # session key: Sign out was pressed in this session
 
 
 def gate() -> None:
@@ -40,7 +41,10 @@ def gate() -> None:
         person = roster.by_token(store, token)
         if person is not None:
             _remember(token)
+            st.session_state.pop(SIGNED_OUT, None)
         st.session_state.join_failed = person is None
+    if person is None and st.session_state.get(SIGNED_OUT):
+        _signed_out_page(config)
     if person is None and me.KEY in st.session_state:  # a bad link does not sign out whoever is signed in here
         person = roster.by_owner(store, me.viewer().owner)  # still on the roster (a wiped class signs everyone out)
     elif person is None:
@@ -81,12 +85,21 @@ def _remember(token: str) -> None:
 
 
 def sign_out() -> None:
-    """Forget this browser's sign-in (and end the st.login session)."""
+    """The Sign out button's callback: this session is signed out from now on. The page run that
+    follows (gate) clears the cookie in the browser and shows the sign-in page; the cookie this session
+    read when it connected is not trusted again, only a new join link or a school sign-in."""
     st.session_state.pop(me.KEY, None)
+    st.session_state[SIGNED_OUT] = True
+
+
+def _signed_out_page(config: class_config.ClassConfig) -> None:
     value = json.dumps(f"{COOKIE}=; path=/; max-age=0; SameSite=Strict")
     st.html(f"<script>document.cookie = {value};</script>", unsafe_allow_javascript=True)
     if _auth_configured() and st.user.is_logged_in:
         st.logout()
+    st.success("You are signed out. This browser no longer opens your work until you sign in again.", icon=":material/logout:")
+    _page(config)
+    st.stop()
 
 
 def _page(config: class_config.ClassConfig) -> None:
