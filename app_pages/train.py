@@ -30,6 +30,8 @@ with hyper_col:
     config = train_form(dataset, spec)  # an invalid spec (None): the widgets stay, disabled
 
 manager = me.jobs()
+if "run_id" not in st.session_state and config is not None and (live := manager.unfinished(config)) is not None:
+    st.session_state.run_id, st.session_state.cached_run = live.run_id, None  # a reload, a new tab: the run these settings are training
 busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id")]
 if busy:
     st.caption(f"{len(busy)} other run(s) queued or running: a new run starts after them.")

@@ -291,3 +291,13 @@ def test_bf16_is_offered_only_where_the_device_has_it_and_a_link_asking_for_it_i
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
     at = app(query={"device": "cpu"})
     assert not at.checkbox(key="bf16").disabled and not at.checkbox(key="bf16").value  # offered, off by default
+
+
+def test_a_reload_shows_the_run_its_settings_are_training(tiny_home):
+    config = TrainConfig(model="fc32 relu", epochs=50, batch_size=1, train_limit=200)
+    job = jobs.manager().submit(config)
+    at = app(query={"model": "fc32 relu", "epochs": "50", "batch": "1", "train": "200"})  # a new session on the same link
+    assert not at.exception and any(h.value == f"Run {job.run_id}" for h in at.subheader)
+    assert [b for b in at.button if b.key == f"stop-{job.run_id}"]
+    job.stop()
+    wait_for_job(job)
