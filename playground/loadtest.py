@@ -261,10 +261,10 @@ def _student(manager, viewer, configs: list, deadline: list[float]) -> tuple[lis
 def _poll(store, seen: Seen) -> None:
     """What the Train page reads of a run in training on each rerun."""
     run = store.get(seen.run_id)
-    steps = store.steps(seen.run_id)
+    steps = store.step_columns(seen.run_id)  # as the run panel reads them
     store.epochs(seen.run_id)
     now = time.monotonic()
-    if steps and seen.first_point is None:
+    if len(steps) and seen.first_point is None:
         seen.first_point = now
     if run is not None and not run.active:
         seen.ended = now
@@ -298,7 +298,7 @@ def _lost(store, row, seen: Seen) -> str | None:
         message = store.query("SELECT message FROM runs WHERE id=?", (row["id"],))[0]["message"]
         return f"run {seen.run_id}: ended {row['status']} ({message})"
     if row["status"] == "completed":
-        steps = store.query("SELECT COUNT(*) AS n FROM steps WHERE run_id=?", (row["id"],))[0]["n"]
+        steps = store.step_count(row["id"])
         epochs = store.query("SELECT COUNT(*) AS n FROM epochs WHERE run_id=?", (row["id"],))[0]["n"]
         wanted = json.loads(row["config"])["epochs"]
         if steps != row["total_steps"] or epochs != wanted:

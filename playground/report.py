@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from playground import diagnosis
 from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.runs import RunStore
@@ -9,8 +11,11 @@ from playground.runs import RunStore
 
 def run_report(store: RunStore, run_id: int, cached: bool = False) -> dict:
     run = store.get(run_id)
-    steps = store.steps(run_id)
-    grads = [s for s in steps if s["grad_mean"] is not None]
+    cols = store.step_columns(run_id)
+    grads = cols.rows(cols.has["grad_mean"])
+    for s in grads:  # a NaN loss as null (valid JSON), as the store gave it when it kept NaN as NULL
+        if s["loss"] is not None and math.isnan(s["loss"]):
+            s["loss"] = None
     return {
         "run_id": run.id,
         "status": run.status,  # completed | diverged | stopped | failed | interrupted

@@ -6,10 +6,11 @@ import contextlib
 import json
 import sqlite3
 
+from playground import step_store
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 
-SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL,              -- TrainConfig.key: the cache key
@@ -29,15 +30,6 @@ CREATE TABLE IF NOT EXISTS runs (
     executor TEXT NOT NULL DEFAULT 'local' -- where it trained: local (a worker process or thread) | ray
 );
 CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    step INTEGER NOT NULL,
-    epoch INTEGER NOT NULL,
-    loss REAL,
-    grad_mean REAL,
-    grad_abs_mean REAL,
-    PRIMARY KEY (run_id, step)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS epochs (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     epoch INTEGER NOT NULL,
@@ -123,15 +115,18 @@ CREATE TABLE IF NOT EXISTS lab_progress (
     PRIMARY KEY (lab, owner)
 ) WITHOUT ROWID;
 """
+SCHEMA = _TABLES + step_store.TABLE  # and the per-step curves, in chunks
 
 
 KEY_VERSION = 1  # PRAGMA user_version of a store whose keys TrainConfig.key wrote as it is now
 OWNERS_VERSION = 2  # ... and whose runs each have a holder (class mode's owners)
+CHUNKS_VERSION = 3  # ... and whose steps are stored in chunks (step_store), not one row each
 
 
-def migrate(db: sqlite3.Connection) -> None:
+def migrate(db: sqlite3.Connection) -> bool:
     """Add the columns a store made by an older version lacks, and recompute its cache keys once
-    (version 0 keys hashed every field; adding a setting would have orphaned every stored run)."""
+    (version 0 keys hashed every field; adding a setting would have orphaned every stored run).
+    True if it converted steps stored as rows into chunks (the file then has pages to give back)."""
     have = {r[1] for r in db.execute("PRAGMA table_info(epochs)")}
     for column in ("lr", "val_loss", "val_accuracy", "penalty"):
         if column not in have:
@@ -139,6 +134,7 @@ def migrate(db: sqlite3.Connection) -> None:
     for table, column, default in (("runs", "owner", "''"), ("sweeps", "owner", "''"), ("runs", "executor", "'local'")):
         if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
+    db.execute("CREATE INDEX IF NOT EXISTS sweeps_owner ON sweeps(owner, id)")  # here: a store before owners lacks the column
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version < KEY_VERSION:
         for row in db.execute("SELECT id, config FROM runs").fetchall():
@@ -147,3 +143,16 @@ def migrate(db: sqlite3.Connection) -> None:
     if version < OWNERS_VERSION:  # a run made before owners is its owner's, '' (the laptop's)
         db.execute("INSERT OR IGNORE INTO holders (run_id, owner, since) SELECT id, owner, created FROM runs")
         db.execute(f"PRAGMA user_version={OWNERS_VERSION}")
+    return version < CHUNKS_VERSION and _chunk_steps(db)
+
+
+def _chunk_steps(db: sqlite3.Connection) -> bool:
+    """Steps as rows -> steps in chunks, in one transaction taken before looking, so that of two
+    processes opening an old store at once one converts it and the other finds it converted."""
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
+    rows = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='steps'").fetchone() is not None
+    if rows:
+        step_store.migrate_rows(db)
+    db.execute(f"PRAGMA user_version={CHUNKS_VERSION}")
+    return rows

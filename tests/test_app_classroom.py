@@ -86,3 +86,18 @@ def test_a_bad_link_opened_while_signed_in_keeps_the_sign_in(tiny_home):
     at.run()
     assert "you are still signed in as Ann" in _text(at) and "Signed in as **Ann** (student)" in _text(at)
     assert "join" not in at.query_params and not at.exception
+
+
+def test_a_run_queued_behind_another_students_run_says_so_and_sign_out_leaves_the_sign_in_page(tiny_home):
+    tokens = _class(tiny_home)
+    manager = jobs.manager()
+    ann = roster.by_token(manager.store, tokens["Ann"])
+    ann_jobs = OwnJobs(manager, Viewer(ann.owner, ann.name, False))
+    long = ann_jobs.submit(TrainConfig(model="fc8 relu", epochs=50, batch_size=1, train_limit=200))
+    bob = app(query={"join": tokens["Bob"], "model": "fc8 relu", "epochs": "1", "train": "200"})
+    next(b for b in bob.button if b.label == "Train").click().run()
+    assert "Queued: 1 run(s) of the class go before it" in _text(bob)  # not "Starting", while Ann's run trains
+    ann_jobs.stop(long)
+    bob.button(key="sign_out").click().run()
+    assert "You are signed out" in " ".join(str(s.value) for s in bob.success) and "Signed in as" not in _text(bob)
+    assert not [b for b in bob.button if b.label == "Train"]

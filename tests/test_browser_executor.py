@@ -18,7 +18,7 @@ WINDOW_SECONDS = 4.0
 
 def _last_step(url: str, run_id: int) -> int:
     with sqlite3.connect(store_of(url).path) as db:
-        return db.execute("SELECT coalesce(max(step), 0) FROM steps WHERE run_id=?", (run_id,)).fetchone()[0]
+        return db.execute("SELECT coalesce(max(last_step), 0) FROM step_chunks WHERE run_id=?", (run_id,)).fetchone()[0]
 
 
 def _steps_per_second(url: str, run_id: int, page) -> float:

@@ -72,6 +72,14 @@ class OwnStore:
     def steps(self, run_id: int) -> list[dict]:
         return self.store.steps(run_id) if self.sees(run_id) else []
 
+    def step_columns(self, run_id: int):
+        from playground import step_chunks
+
+        return self.store.step_columns(run_id) if self.sees(run_id) else step_chunks.empty()
+
+    def step_count(self, run_id: int) -> int:
+        return self.store.step_count(run_id) if self.sees(run_id) else 0
+
     def epochs(self, run_id: int) -> list[dict]:
         return self.store.epochs(run_id) if self.sees(run_id) else []
 

@@ -139,9 +139,15 @@ def _curves(store: RunStore, run_ids: list[int], labels: list[str], show: tuple[
         charts.append(Chart("Test accuracy per epoch", "epoch", "test accuracy", pts))
     if "gradients" in show:
         pts = [{"step": s["step"], "mean gradient": s["grad_mean"], "run": lbl} for (lbl, _), rid in zip(per_run, run_ids)
-               for s in store.steps(rid) if s["grad_mean"] is not None and s["step"] <= GRAD_EVERY_STEP_UNTIL]  # fmt: skip
+               for s in _first_grads(store, rid)]  # fmt: skip
         charts.append(Chart(f"Mean gradient over all parameters, first {GRAD_EVERY_STEP_UNTIL} steps", "step", "mean gradient", pts))
     return charts
+
+
+def _first_grads(store: RunStore, run_id: int) -> list[dict]:
+    """The run's steps up to GRAD_EVERY_STEP_UNTIL that have gradient statistics."""
+    cols = store.step_columns(run_id)
+    return cols.rows(cols.has["grad_mean"] & (cols.step <= GRAD_EVERY_STEP_UNTIL))
 
 
 def _run_facts(store: RunStore, run_id: int, label: str = "") -> list[str]:

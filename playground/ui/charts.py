@@ -84,7 +84,7 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.LayerChart:
     A blow-up is drawn on a log scale (see loss_scale); steps whose loss was nan or inf are red lines."""
     df = pd.DataFrame(steps, columns=["step", "epoch", "loss"])
     df["loss"] = finite_losses(df["loss"])
-    bad = df["loss"].isna()  # nan or inf (the run store keeps a nan as NULL)
+    bad = df["loss"].isna()  # nan or inf (or None: a store of one row per step kept a nan as NULL)
     df["smoothed"] = df["loss"].rolling(max(len(df) // 50, 1), min_periods=1).mean()
     scale, floor = loss_scale(df["loss"])
     df["shown"] = df["loss"].clip(lower=floor) if floor is not None else df["loss"]  # an exact 0 at the bottom of a log axis

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
+from playground.step_chunks import StepColumns
 from playground.ui.charts import EPOCH_AXIS, STEP_AXIS, finite_losses, log_note, loss_axis, loss_scale, not_finite_marks
 
 
@@ -20,8 +21,22 @@ class Series:
     label: str  # the colour: a swept value or a run's name
     seed: int
     epochs: list[dict]
-    steps: list[dict]  # step, epoch, loss, grad_mean, grad_abs_mean
+    steps: list[dict] | StepColumns  # step, epoch, loss, grad_mean, grad_abs_mean: rows, or the store's columns
     steps_per_epoch: int
+
+
+def _step_frame(steps: list[dict] | StepColumns) -> pd.DataFrame:
+    """step, epoch, loss of every step (NaN where no loss)."""
+    if isinstance(steps, StepColumns):
+        return steps.frame()[["step", "epoch", "loss"]]
+    return pd.DataFrame(steps, columns=["step", "epoch", "loss"])
+
+
+def _first_grads(steps: list[dict] | StepColumns, until: int) -> list[dict]:
+    """The steps up to `until` that have a mean gradient."""
+    if isinstance(steps, StepColumns):
+        return steps.rows(steps.has["grad_mean"] & (steps.step <= until))
+    return [st for st in steps if st["step"] <= until and st.get("grad_mean") is not None]
 
 
 LONG_LABEL = 24  # characters: longer labels (a model's layers) go in a legend below the chart, in full
@@ -95,7 +110,7 @@ def step_loss_overlay(series: list[Series], setting_title: str, num_classes: int
     labels = list(dict.fromkeys(s.label for s in series))
     frames, bad = [], []
     for s in series:
-        df = pd.DataFrame(s.steps, columns=["step", "epoch", "loss"])
+        df = _step_frame(s.steps)
         if df.empty:
             continue
         df["loss"] = finite_losses(df["loss"])
@@ -134,8 +149,7 @@ def gradient_overlay(series: list[Series], setting_title: str, until: int = 100)
     rows = [
         {"label": s.label, "seed": s.seed, "step": st["step"], "grad_mean": st["grad_mean"]}
         for s in series
-        for st in s.steps
-        if st["step"] <= until and st.get("grad_mean") is not None
+        for st in _first_grads(s.steps, until)
     ]
     df = pd.DataFrame(rows, columns=["label", "seed", "step", "grad_mean"])
     y = dict(title="mean dL/dw", axis=alt.Axis(format=".1e"))

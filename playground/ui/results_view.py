@@ -238,10 +238,10 @@ def export_tab(run: Run, p: insight.Predictions) -> None:
         f"model.load_state_dict(torch.load('run-{run.id}.pt', weights_only=True))",
         language="python",
     )
-    steps, epochs = store.steps(run.id), store.epochs(run.id)
+    cols, epochs = store.step_columns(run.id), store.epochs(run.id)
     counts = insight.confusion(p.y, p.pred, meta.num_classes)
     options = {
-        "loss per step": lambda: charts.step_loss(steps[:: max(1, len(steps) // 2000)], meta.num_classes),
+        "loss per step": lambda: charts.step_loss(cols.rows(slice(None, None, max(1, len(cols) // 2000))), meta.num_classes),
         "accuracy per epoch": lambda: charts.epoch_metric(epochs, "accuracy"),
         "loss per epoch": lambda: charts.epoch_metric(epochs, "loss"),
         "confusion matrix": lambda: charts.confusion_matrix(counts, meta.classes, False),

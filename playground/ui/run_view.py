@@ -12,6 +12,7 @@ from playground.classroom.access import OwnJobs
 from playground.events import GRAD_EVERY_STEP_UNTIL
 from playground.jobs import Job
 from playground.runs import Run
+from playground.step_chunks import thin
 from playground.ui import charts, me
 from playground.ui.export_view import export_expander
 from playground.ui.history import runs_frame
@@ -24,11 +25,6 @@ POLL_SECONDS = 1.5
 FIRST_POLL_SECONDS = 0.3  # only while a started run has no curve point yet (about a second)
 LIVE_CHART_STEPS = 300
 FINAL_CHART_STEPS = 2000
-
-
-def _thin(steps: list[dict], limit: int) -> list[dict]:
-    k = len(steps) // limit + 1
-    return steps if k == 1 else steps[::k] + steps[-1:]
 
 
 def _status(run: Run, job: Job | None, cached: bool) -> None:
@@ -47,6 +43,11 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
         elif _finder_training(me.jobs()):
             st.info("Queued: it starts when the learning-rate finder ahead of it finishes (seconds). Stop takes it off the queue.",
                     icon=":material/hourglass_top:")  # fmt: skip
+        elif others := (me.jobs().ahead(job) if job is not None and job.task is not None else 0):  # class mode: other students' runs
+            st.info(
+                f"Queued: {others} run(s) of the class go before it (the students take turns). Stop takes it off the queue.",
+                icon=":material/hourglass_top:",
+            )
         else:  # nothing ahead of it but, in a fresh app, the worker's start-up
             st.info("Starting: preparing the data and the model.", icon=":material/hourglass_top:")
     elif run.status == "running":
@@ -92,13 +93,13 @@ def _metrics(run: Run, epochs: list[dict]) -> None:
 
 
 def _curves(run: Run, epochs: list[dict]) -> None:
-    steps = me.jobs().store.steps(run.id)
-    if not steps and not run.active:
+    cols = me.jobs().store.step_columns(run.id)  # numpy columns: dicts only for the points drawn
+    if not len(cols) and not run.active:
         st.caption("This run has no curve points.")
         return
     num_classes = datasets.info(run.config.dataset).num_classes
     left, right = st.columns(2)
-    if not steps:  # starting: the chart's frame and the guessing line now, the points as they come
+    if not len(cols):  # starting: the chart's frame and the guessing line now, the points as they come
         left.altair_chart(charts.step_loss([], num_classes), width="stretch")
         right.caption(
             f"Waiting for the first steps. The first loss should be near the dashed line, ln({num_classes}): "
@@ -106,13 +107,13 @@ def _curves(run: Run, epochs: list[dict]) -> None:
         )
         return
     if run.active:
-        left.altair_chart(charts.step_loss(_thin(steps, LIVE_CHART_STEPS), num_classes), width="stretch")
-        left.caption(f"Latest step {steps[-1]['step']:,}: loss {steps[-1]['loss']:.4f}")
+        left.altair_chart(charts.step_loss(cols.rows(thin(len(cols), LIVE_CHART_STEPS)), num_classes), width="stretch")
+        left.caption(f"Latest step {cols.step[-1]:,}: loss {cols.loss[-1]:.4f}")
         right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")
         st.caption("Loss per epoch, the gradient curves and the table appear when the run ends.")
         return
-    first = [s for s in steps if s["step"] <= GRAD_EVERY_STEP_UNTIL]
-    steps = _thin(steps, FINAL_CHART_STEPS)
+    first = cols.rows(cols.step <= GRAD_EVERY_STEP_UNTIL)
+    steps = cols.rows(thin(len(cols), FINAL_CHART_STEPS))
     left.altair_chart(charts.step_loss(steps, num_classes), width="stretch")
     if epochs:
         right.altair_chart(charts.epoch_metric(epochs, "accuracy"), width="stretch")

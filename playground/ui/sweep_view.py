@@ -23,7 +23,7 @@ def series(store: RunStore, items: list[tuple[str, int, int]]) -> list[Series]:
     for label, seed, run_id in items:
         run = store.get(run_id)
         if run is not None:
-            out.append(Series(label, seed, store.epochs(run_id), store.steps(run_id), run.steps_per_epoch or 1))
+            out.append(Series(label, seed, store.epochs(run_id), store.step_columns(run_id), run.steps_per_epoch or 1))
     return out
 
 
