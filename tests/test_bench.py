@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from playground import bench
 from playground.config import TrainConfig
 
@@ -90,3 +92,14 @@ def test_bf16_is_compared_with_float32_on_the_same_run_where_offered(tiny_home, 
     assert r["epochs"] == 2 and r["float32_seconds_per_epoch"] > 0 and r["bfloat16_seconds_per_epoch"] > 0
     assert 0.5 <= r["bfloat16_test_accuracy"] <= 1 and abs(r["bfloat16_test_accuracy"] - r["float32_test_accuracy"]) <= 0.1
     assert f"({r['speedup']:.2f}x)" in bench_precision.report(r)
+
+
+def test_the_profile_accounts_for_the_epoch(tiny_home):
+    from playground import bench_profile
+
+    r = bench_profile.profile_epoch(TrainConfig(model="fc32 relu", batch_size=16, train_limit=200, test_limit=100, device="cpu"))
+    assert r["steps"] == 13 and r["products_seconds"] > 0 and r["op_calls_per_step"] > 10
+    parts = r["products_seconds"] + r["other_ops_seconds"] + r["outside_ops_seconds"]
+    assert parts == pytest.approx(r["epoch_seconds_profiled"], rel=1e-6)  # every second is in one of the three
+    assert r["optimizer_step_seconds"] > 0 and r["top_other_ops"][0]["calls_per_step"] > 0
+    assert "operator calls per step" in bench_profile.report(r)

@@ -20,6 +20,11 @@ def register(sub) -> None:
     b.add_argument("--store-steps", type=int, default=20_000_000, help="with --store: steps in all (default 20 million)")
     b.add_argument("--store-readers", type=int, default=8, help="with --store: reader processes polling while the writes are timed")
     b.add_argument("--store-flushes", type=int, default=400, help="with --store: flushes written while they poll")
+    b.add_argument(
+        "--profile",
+        action="store_true",
+        help="where one epoch of the quickstart MLP goes (torch.profiler): products, other operators, Python",
+    )
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")
     b.set_defaults(func=cmd_bench)
 
@@ -31,6 +36,16 @@ def cmd_bench(args) -> int:
     from playground.devices import resolve_device
 
     resolve_device(args.device)  # a clear error where the device is missing
+    if args.profile:
+        from playground import bench_profile
+        from playground.config import TrainConfig
+
+        config = TrainConfig(
+            model=bench.BASE_SPEC, lr=0.1, batch_size=64, seed=0, train_limit=20_000 if args.quick else 0, device=args.device
+        )
+        r = bench_profile.profile_epoch(config, progress=lambda s: print(s, file=sys.stderr))
+        print(json.dumps(r, indent=2) if args.json else bench_profile.report(r))
+        return 0
     if args.toy:
         from playground import bench_toy
 
