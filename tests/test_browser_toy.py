@@ -73,7 +73,12 @@ def widget_labels(page) -> list[str]:
 def view(page, name: str, locator=None) -> None:
     """A screenshot of the viewport (the app scrolls inside it), scrolled to locator if given."""
     if locator is not None:
-        locator.scroll_into_view_if_needed()
+        for _ in range(3):  # a live panel redraws: the element found may be replaced before the scroll
+            try:
+                locator.scroll_into_view_if_needed()
+                break
+            except Exception:  # playwright's Error: the element detached
+                page.wait_for_timeout(300)
         page.wait_for_timeout(300)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"toy-{name}.png"))
