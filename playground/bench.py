@@ -31,17 +31,7 @@ BASE_SPEC = "fc512 relu fc512 relu"
 
 def matmul_peak(n: int = 2048, reps: int = 5, device: str = "cpu") -> float:
     """Float32 GFLOP/s of an n x n matrix product on this device (the best of reps)."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    torch.mm(a, b)
-    sync()
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        sync()
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
+    return bench_precision.product_gflops(torch.float32, device, reps, shape=(n, n, n), calls=1)
 
 
 def matmul_floor(

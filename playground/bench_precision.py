@@ -19,9 +19,9 @@ from playground.devices import resolve_device
 SHAPE = (64, 784, 512)  # [batch x inputs] x [inputs x units]: the quickstart MLP's first layer
 
 
-def product_gflops(dtype: torch.dtype, device: str = "cpu", reps: int = 3) -> float:
-    """GFLOP/s of one SHAPE product in dtype on device (the best of reps)."""
-    n, k, m = SHAPE
+def product_gflops(dtype: torch.dtype, device: str = "cpu", reps: int = 3, shape: tuple = SHAPE, calls: int = 10) -> float:
+    """GFLOP/s of one [n x k] x [k x m] product in dtype on device: the best of reps, each timing calls products."""
+    n, k, m = shape
     a, b = torch.randn(n, k, device=device, dtype=dtype), torch.randn(k, m, device=device, dtype=dtype)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     torch.mm(a, b)
@@ -29,10 +29,10 @@ def product_gflops(dtype: torch.dtype, device: str = "cpu", reps: int = 3) -> fl
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
-        for _ in range(10):
+        for _ in range(calls):
             torch.mm(a, b)
         sync()
-        best = min(best, (time.perf_counter() - t0) / 10)
+        best = min(best, (time.perf_counter() - t0) / calls)
     return 2 * n * k * m / best / 1e9
 
 
