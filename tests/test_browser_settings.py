@@ -85,12 +85,28 @@ def test_the_sweep_survives_a_page_switch_during_a_live_sweep(server, page):
     expect(stop).to_be_hidden(timeout=60_000)
 
 
+def _bf16_as_the_device_allows(page) -> None:
+    """A link asking for bfloat16 products: kept; where this CPU has no bfloat16 units, the box is drawn
+    off (as the run will be) and a caption says so."""
+    from playground import precision
+
+    box = page.get_by_role("checkbox", name="bfloat16 matrix products")
+    if precision.cpu_has_bf16():
+        expect(box).to_be_checked()
+        return
+    expect(page.get_by_text("The link asks for bfloat16 products")).to_be_visible(timeout=30_000)
+    expect(box).not_to_be_checked()
+    expect(box).to_be_disabled()
+
+
 ODD_LINKS = [
     ("epochs=999", None, lambda p: expect(number(p, "Epochs")).to_have_value("999")),
     ("lr=0.05", None, lambda p: expect(slider(p, "Learning rate")).to_have_attribute("aria-valuetext", "0.05")),
     ("batch=100", None, lambda p: expect(slider(p, "Batch size")).to_have_attribute("aria-valuetext", "100")),
     ("lr=abc", "lr = 'abc' is not allowed", lambda p: expect(slider(p, "Learning rate")).to_have_attribute("aria-valuetext", "0.1")),
     ("epochs=5000", "epochs must be a whole number from 1 to 1000", lambda p: expect(number(p, "Epochs")).to_have_value("5")),
+    ("bf16=maybe", "bf16 must be true or false", lambda p: None),
+    ("bf16=1", None, _bf16_as_the_device_allows),
 ]
 
 

@@ -62,9 +62,10 @@ def _bf16_widget(where, device: str, off: bool) -> bool:
     why = bf16_unavailable(device)
     if why is None:
         return setting_widget(where, "bf16", off)
-    wanted = state.current("bf16")
-    setting_widget(where, "bf16", True, help=f"{_help(settings.SETTINGS['bf16'])} Not here: {why}.")
-    if wanted:
+    s = settings.SETTINGS["bf16"]
+    # drawn off (what the run does), apart from the setting's own state, which keeps the link's value
+    where.checkbox(s.label, value=False, disabled=True, key="bf16_unavailable", help=f"{_help(s)} Not here: {why}.")
+    if state.current("bf16"):
         where.caption(f"The link asks for bfloat16 products, but {why}: this run multiplies in float32.")
     return False
 
