@@ -63,6 +63,7 @@ def _bf16_widget(where, device: str, off: bool) -> bool:
     if why is None:
         return setting_widget(where, "bf16", off)
     s = settings.SETTINGS["bf16"]
+    state.prepare("bf16")  # the setting keeps its value (the link's, else the default) without a widget
     # drawn off (what the run does), apart from the setting's own state, which keeps the link's value
     where.checkbox(s.label, value=False, disabled=True, key="bf16_unavailable", help=f"{_help(s)} Not here: {why}.")
     if state.current("bf16"):
