@@ -46,6 +46,18 @@ def test_results_page_views(tiny_home):
     assert labels[:3] == ["Weights (state_dict, .pt)", "Config (JSON)", "Metrics per epoch (CSV)"] and "Download chart" in labels
 
 
+def test_the_test_predictions_are_computed_once_per_run_not_on_every_visit(tiny_home, monkeypatch):
+    from playground import insight
+
+    run_id, calls = trained(epochs=1), []
+    predict = insight.predict
+    monkeypatch.setattr(insight, "predict", lambda run: calls.append(run.id) or predict(run))
+    at = app("app_pages/results.py")
+    at.toggle(key="gallery_mistakes").set_value(True).run()  # a widget's rerun
+    at.switch_page("app_pages/train.py").run().switch_page("app_pages/results.py").run()  # away and back
+    assert not at.exception and calls == [run_id]
+
+
 def test_toy_run_charts_and_a_stopped_run_explained(home):
     manager = jobs.manager()
     job = manager.submit(TrainConfig(dataset="circles", model="fc8 tanh", epochs=500, batch_size=1, optimizer="adam", lr=0.03))

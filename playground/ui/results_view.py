@@ -24,13 +24,13 @@ from playground.ui.state import set_defaults
 ANY = "any"
 
 
-@st.cache_resource(show_spinner="Computing the test predictions...", max_entries=8)
 def classifiers(runs: list[Run]) -> tuple[list[Run], int]:
     """(the classification runs, how many regression runs were left out): this page's views are of classes."""
     kept = [r for r in runs if r.config.dataset not in datasets.REGISTRY or not datasets.info(r.config.dataset).is_regression]
     return kept, len(runs) - len(kept)
 
 
+@st.cache_resource(show_spinner="Computing the test predictions...", max_entries=8)
 def predictions(run_id: int, mtime: float) -> insight.Predictions:  # keyed by the weights file's time too
     run = me.jobs().store.get(run_id)
     return insight.predict(run)
