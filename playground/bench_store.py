@@ -262,7 +262,7 @@ def report(r: dict) -> str:
     ):
         lines.append(f"  {what:<46} {r[key + '_ms']:>9.2f} ms  [{r[key + '_max_ms']:.2f}]  {ok(r[key + '_ms'])}")
     cold = r["runs_page_teacher_cold_ms"]
-    lines.append(f"  the teacher's first view in a fresh process (each config parsed and checked once): {cold:.2f} ms  {ok(cold)}")
+    lines.append(f"  the teacher's first view in a fresh process (each stored config parsed once): {cold:.2f} ms  {ok(cold)}")
     lines.append(
         f"Writes, a flush of {FLUSH_STEPS} steps each, while {r['readers']} reader processes poll ({r['reader_polls']:,} reads, "
         f"p99 {r['reader_p99_ms']} ms, slowest {r['reader_max_ms']} ms): {r['writes']} writes, median {r['write_median_ms']:.2f} ms, "

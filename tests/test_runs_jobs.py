@@ -6,6 +6,7 @@ import pytest
 
 from playground import jobs
 from playground.config import TrainConfig
+from playground.errors import PlaygroundError
 from playground.events import EndEvent, EpochEvent, StartEvent, StepEvent
 from playground.home import runs_db_path
 from playground.runs import RunStore
@@ -31,6 +32,32 @@ def test_store_round_trip(home):
     assert store.find_reusable(cfg(seed=1)) is None
     store.delete(run_id)
     assert store.get(run_id) is None and store.steps(run_id) == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        cfg(),
+        cfg(dataset="spiral", model="fc8 tanh", toy_features="x2, x1,x1sq", augment="", batch_size=10),
+        cfg(dataset="plane", model="fc8 relu", augment=""),  # a regression: its loss made mse
+        cfg(augment="flip,crop", optimizer="adam", momentum=0.0, reg="l2", reg_rate=0.001, bf16=True),
+    ],
+)
+def test_a_stored_config_reads_back_equal_without_being_checked_again(home, config, monkeypatch):
+    store = RunStore(runs_db_path())
+    run_id = store.create(config)
+    monkeypatch.setattr(TrainConfig, "validate", lambda self: pytest.fail("a stored config was checked again"))
+    run = RunStore(runs_db_path()).get(run_id)
+    assert run.config == config and run.config.key == config.key and hash(run.config) == hash(config)
+    assert run.config.sizes == config.sizes and run.config.input_shape == config.input_shape
+
+
+def test_a_stored_config_from_an_older_or_newer_version_reads_with_defaults(home):
+    old = {k: v for k, v in cfg().to_dict().items() if k not in ("bf16", "toy_features")} | {"gone_setting": 3}
+    assert TrainConfig.stored(old) == cfg()  # a field added since: its default; a field dropped since: ignored
+    with pytest.raises(PlaygroundError):
+        cfg(epochs=5000)  # a rule a stored run may predate: the run still lists
+    assert TrainConfig.stored(cfg().to_dict() | {"epochs": 5000}).epochs == 5000
 
 
 def test_snapshot_ends_are_the_first_and_the_latest_snapshot(home):
