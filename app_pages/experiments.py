@@ -8,6 +8,7 @@ from playground.ui import me, state, sweep_view
 from playground.ui.data import dataset_or_stop
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.train_form import setting_widget, train_form
+from playground.wording import sentence
 
 dataset = st.session_state.dataset
 meta = datasets.info(dataset)
@@ -78,7 +79,7 @@ if st.button(
     try:
         sweep, _ = experiments.start(me.jobs(), base, param, values, seeds)
     except PlaygroundError as e:  # class mode: past the class's limits
-        st.error(str(e), icon=":material/block:")
+        st.error(sentence(str(e)), icon=":material/block:")
     else:
         st.session_state.sweep_id = sweep.id
 

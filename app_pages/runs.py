@@ -11,6 +11,7 @@ from playground.ui import me, sweep_view
 from playground.ui.export_view import export_expander
 from playground.ui.history import column_config, difference_labels, runs_frame, styled
 from playground.ui.toy_link import open_on_toy_page
+from playground.wording import plural
 
 store = me.jobs().store
 
@@ -52,7 +53,7 @@ shown = [
     and (not names or r.config.dataset in names)
     and (text.strip().lower() in (r.config.model or "(linear)"))
 ]
-st.caption(f"{len(shown)} of {len(runs)} runs.")
+st.caption(f"{len(shown):,} of {plural(len(runs), 'run')}.")
 frame = runs_frame(shown)
 if me.viewer().owner and me.viewer().teacher:  # class mode: the teacher sees whose each run is
     frame.insert(1, "student", [who(r.owner) for r in shown])

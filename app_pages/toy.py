@@ -10,6 +10,7 @@ from playground.errors import PlaygroundError
 from playground.toy import ToyParams
 from playground.ui import me, region_map, state, step_view, toy_twins, toy_view
 from playground.ui.toy_controls import DATA, control, feature_control, fixed_text, hidden, section
+from playground.wording import sentence
 
 st.title("Toy 2D")
 st.caption(
@@ -80,7 +81,7 @@ if c[0].button("Train", type="primary", icon=":material/play_arrow:", key="toy_t
     try:
         job = manager.submit(config)  # in the background, like any run: stored, cached, stoppable
     except PlaygroundError as e:  # class mode: past the class's limits
-        st.error(str(e), icon=":material/block:")
+        st.error(sentence(str(e)), icon=":material/block:")
     else:
         st.session_state.toy_run = job.run_id
         st.session_state.toy_trained_here = None if job.cached else job.run_id

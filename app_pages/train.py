@@ -11,6 +11,7 @@ from playground.ui.lr_find_view import lr_finder
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import run_differs_notice, train_form
+from playground.wording import sentence
 
 dataset = st.session_state.dataset
 st.title("Train")
@@ -39,7 +40,7 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=con
     try:
         job = manager.submit(config)
     except PlaygroundError as e:  # class mode: past the class's limits
-        st.error(str(e), icon=":material/block:")
+        st.error(sentence(str(e)), icon=":material/block:")
     else:
         st.session_state.run_id = job.run_id
         st.session_state.cached_run = job.run_id if job.cached else None
@@ -56,7 +57,8 @@ st.caption(
 if "run_id" in st.session_state:
     st.divider()
     st.subheader(f"Run {st.session_state.run_id}")
-    run_differs_notice(st.session_state.run_id, config)  # the run shown is not what the form now says
+    shown_as = challenge_view.as_run_shown(st.session_state.run_id, config)  # a challenge entry: on the public test half
+    run_differs_notice(st.session_state.run_id, shown_as)  # the run shown is not what the form now says
     run_panel(st.session_state.run_id)
     st.page_link(
         "app_pages/results.py", label="Confusion matrix, mistakes, filters and exports on the Results page", icon=":material/insights:"

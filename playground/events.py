@@ -4,6 +4,7 @@ them without the loop."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -63,6 +64,27 @@ class EpochEvent:
     predict: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)  # tensor [N, ...] -> probabilities [N, classes]
     # toy 2D runs: the trained model as it is now (for its units' maps, playground.unitmaps); stays in the worker
     network: Callable[[], Any] | None = field(default=None, repr=False, compare=False)  # () -> (nn.Sequential, lift: points -> inputs)
+
+
+BY_USER = "by the user"  # who stopped a run, in its message, when the stop named nobody else (the run's own user)
+_WHO = re.compile(r"^stopped (?:while queued )?by (.+?)(?: at step \d+.*|: it never started)?$")
+
+
+def stopped_by(message: str, by: str) -> str:
+    """A stopped run's message naming who stopped it, `by` ('the teacher (Tess)'): 'stopped by the
+    teacher (Tess) at step 40 (epoch 1)'. As it was when the stop named nobody."""
+    return message.replace(BY_USER, f"by {by}", 1) if by else message
+
+
+def stopped_while_queued(by: str = "") -> str:
+    """The message of a run stopped before it started."""
+    return f"stopped while queued{f' by {by}' if by else ''}: it never started"
+
+
+def who_stopped(message: str) -> str:
+    """Who a stopped run's message says stopped it ('the teacher (Tess)'); '' for its own user."""
+    found = _WHO.match(message)
+    return "" if found is None or f"by {found.group(1)}" == BY_USER else found.group(1)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from playground import worker
-from playground.events import EndEvent, Event
+from playground.events import EndEvent, Event, stopped_while_queued
 from playground.fair_queue import FairQueue
 from playground.worker import Task
 
@@ -43,7 +43,7 @@ class Submitted(Protocol):
     """What the executor needs of a submitted run (playground.jobs.Job is one)."""
 
     run_id: int | None  # None: a task that is no run in the store (the learning-rate finder)
-    canceller: Callable[[], None] | None
+    canceller: Callable[[str], None] | None  # canceller(by): stop it, `by` naming who asked ('': its own user)
 
     @property
     def done(self) -> bool: ...
@@ -67,7 +67,7 @@ class Executor(abc.ABC):
         self._queue: FairQueue[Queued] = FairQueue()
         self._cv = threading.Condition()
         self._running: dict[int, int] = {}  # task.seq -> the slot training it
-        self._stopping: set[int] = set()  # tasks in training asked to stop (even before they reached their trainer)
+        self._stopping: dict[int, str] = {}  # tasks in training asked to stop (even before they reached their trainer) -> by whom
         self._seq = itertools.count(1)
         self._dispatchers: list[threading.Thread] = []
 
@@ -79,7 +79,7 @@ class Executor(abc.ABC):
         configs = tuple(j.config.to_dict() for j in jobs)
         task = Task(next(self._seq), str(store.path.parent), run_ids, configs, kind, finder, owner)
         for job in jobs:
-            job.canceller = lambda task=task: self.stop(task)
+            job.canceller = lambda by="", task=task: self.stop(task, by)
         with self._cv:
             self._queue.push(owner, (task, jobs, store))
             self._cv.notify()
@@ -90,18 +90,19 @@ class Executor(abc.ABC):
                 thread.start()
         return task
 
-    def stop(self, task: Task) -> None:
-        """Stop a task: at once if it is still queued (it never starts), else within one step."""
+    def stop(self, task: Task, by: str = "") -> None:
+        """Stop a task: at once if it is still queued (it never starts), else within one step. `by`:
+        who asked, when not the run's own user ('the teacher (Tess)'), named in the run's message."""
         with self._cv:
             queued = self._queue.remove(lambda item: item[0] is task)
             if queued is None:
                 if task.seq in self._running:
-                    self._stopping.add(task.seq)
+                    self._stopping.setdefault(task.seq, by)  # the first stop is the one that ends it
                     self._stop_current(task)
                 return
         _, jobs, store = queued
         for job in jobs:
-            message = "stopped while queued: it never started"
+            message = stopped_while_queued(by)
             try:
                 if job.run_id is not None:
                     store.finish(job.run_id, "stopped", message, {})
@@ -138,11 +139,15 @@ class Executor(abc.ABC):
             finally:
                 with self._cv:
                     self._running.pop(task.seq, None)
-                    self._stopping.discard(task.seq)
+                    self._stopping.pop(task.seq, None)
                     self._queue.finished(task.owner)
 
     def _stop_asked(self, task: Task) -> bool:
         return task.seq in self._stopping
+
+    def _stopped_by(self, task: Task) -> str:
+        """Who asked the task in training to stop ('' for its own user, or no stop)."""
+        return self._stopping.get(task.seq, "")
 
     def _slot(self, task: Task) -> int:
         """The slot training a task (called from within _run)."""
@@ -160,7 +165,7 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def _stop_current(self, task: Task) -> None:
-        """Make the task in training stop within a step."""
+        """Make the task in training stop within a step (self._stopped_by(task) says who asked)."""
 
 
 class ThreadExecutor(Executor):
@@ -173,6 +178,7 @@ class ThreadExecutor(Executor):
         thread = threading.Thread(
             target=worker.execute,
             args=(task, lambda m, events: jobs[m].deliver(events), lambda: self._stop_asked(task)),
+            kwargs={"stopped_by": lambda: self._stopped_by(task)},
             name=f"playground-task-{task.seq}",
         )
         thread.start()

@@ -43,14 +43,16 @@ class Job:
     message: str = ""
     done_event: threading.Event = field(default_factory=threading.Event)
     on_event: Callable[[Event], None] | None = None
-    canceller: Callable[[], None] | None = field(default=None, repr=False)  # set by the executor
+    canceller: Callable[[str], None] | None = field(default=None, repr=False)  # set by the executor: canceller(by)
     owner: str = ""  # who asked for it ('' on a laptop)
     task: Task | None = field(default=None, repr=False)  # set once queued: its place in the queue
 
-    def stop(self) -> None:
-        """Stop the run: a queued one never starts, a running one ends 'stopped' within a step."""
+    def stop(self, by: str = "") -> None:
+        """Stop the run: a queued one never starts, a running one ends 'stopped' within a step. `by`
+        names who asked when it is not the run's own user ('the teacher (Tess)'): the run's message
+        says so ('stopped by the teacher (Tess) at step 40 (epoch 1)')."""
         if self.canceller is not None and not self.done:
-            self.canceller()
+            self.canceller(by)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done_event.wait(timeout)

@@ -21,7 +21,7 @@ from torch import nn
 from playground import datasets, diagnosis, features
 from playground.augment import Normalizer, unit
 from playground.config import TrainConfig
-from playground.events import EndEvent, EpochEvent, StartEvent
+from playground.events import BY_USER, EndEvent, EpochEvent, StartEvent
 from playground.optim import Loss
 from playground.sizes import SplitSizes, split_sizes
 
@@ -193,7 +193,7 @@ class Clock:
 
 
 def stopped(step: int, epoch: int, last: dict, model: nn.Module | None = None) -> EndEvent:
-    return EndEvent("stopped", f"stopped by the user at step {step} (epoch {epoch})", last, model)
+    return EndEvent("stopped", f"stopped {BY_USER} at step {step} (epoch {epoch})", last, model)
 
 
 def diverged_at_step(loss: float, step: int, epoch: int, lr: float, last: dict) -> EndEvent:

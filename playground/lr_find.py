@@ -32,7 +32,7 @@ from playground import loop, settings
 from playground.config import TrainConfig
 from playground.devices import resolve_device
 from playground.errors import PlaygroundError
-from playground.events import LrFindEvent
+from playground.events import BY_USER, LrFindEvent
 from playground.train import Training
 
 DEFAULT_START_LR, DEFAULT_END_LR, DEFAULT_STEPS = 1e-6, 10.0, 100  # fastai: 1e-7 to 10 in 100 steps; Lightning: 1e-8 to 1 in 100
@@ -180,7 +180,7 @@ def _range_test(run: Training, start_lr: float, end_lr: float, steps: int, shoul
             if step == steps:
                 return lrs, losses, smoothed, None
             if should_stop():
-                return lrs, losses, smoothed, f"stopped by the user at step {step}"
+                return lrs, losses, smoothed, f"stopped {BY_USER} at step {step}"
             lr = lr_at(step, start_lr, end_lr, steps)
             for group in run.optimizer.param_groups:
                 group["lr"] = lr

@@ -122,7 +122,7 @@ class ProcessExecutor(Executor):
             conn = worker.connection()
             worker.send(("task", task))
             if self._stop_asked(task):  # asked while the worker was starting, before there was anyone to tell
-                worker.send(("stop", task.seq))
+                worker.send(("stop", task.seq, self._stopped_by(task)))
             while True:
                 message = conn.recv()
                 if message[0] == "events":
@@ -139,7 +139,7 @@ class ProcessExecutor(Executor):
         with self._cv:
             slot = self._running.get(task.seq)
         if slot is not None:
-            self._workers[slot].send(("stop", task.seq))
+            self._workers[slot].send(("stop", task.seq, self._stopped_by(task)))
 
 
 def _accept(listener: Listener, process: subprocess.Popen, key: bytes, timeout: float = 120):

@@ -161,7 +161,7 @@ class RayExecutor(Executor):
             return
         flags = self._flags
         if self._stop_asked(task):  # asked before there was anyone to tell
-            flags.stop.remote(task.seq)
+            flags.stop.remote(task.seq, self._stopped_by(task))
         stream = ray_task.train.options(**self._resources(task)).remote(task, self._home(task.home), flags)
         try:
             replay = _Replay(jobs, store, lambda: flags.stop.remote(task.seq))
@@ -180,7 +180,7 @@ class RayExecutor(Executor):
 
     def _stop_current(self, task) -> None:
         if self._flags is not None:
-            self._flags.stop.remote(task.seq)
+            self._flags.stop.remote(task.seq, self._stopped_by(task))
 
     def _resources(self, task) -> dict:
         from playground import datasets

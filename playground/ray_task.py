@@ -24,25 +24,29 @@ STORE_WRITES = ("start", "add_steps", "add_epoch", "add_snapshot", "set_network"
 @ray.remote(num_cpus=0)
 class StopFlags:
     """The stop requests, by the executor's task number. A task asks once (`wait`); the answer comes
-    when its stop is asked, or when it is forgotten (the task ended), so no call is left waiting."""
+    when its stop is asked, or when it is forgotten (the task ended), so no call is left waiting. The
+    answer is who asked for the stop ('the teacher (Tess)'; '': the run's own user)."""
 
     def __init__(self) -> None:
         self.asked: dict[int, asyncio.Event] = {}
+        self.by: dict[int, str] = {}
 
     def _event(self, seq: int) -> asyncio.Event:
         return self.asked.setdefault(seq, asyncio.Event())
 
-    async def stop(self, seq: int) -> None:
+    async def stop(self, seq: int, by: str = "") -> None:
+        self.by.setdefault(seq, by)
         self._event(seq).set()
 
     async def forget(self, seq: int) -> None:
+        self.by.pop(seq, None)
         event = self.asked.pop(seq, None)
         if event is not None:
             event.set()
 
-    async def wait(self, seq: int) -> bool:
+    async def wait(self, seq: int) -> str:
         await self._event(seq).wait()
-        return True
+        return self.by.get(seq, "")
 
 
 class Recorder:
@@ -103,10 +107,11 @@ def train(task: worker.Task, home: str | None, flags):
     records: queue.SimpleQueue = queue.SimpleQueue()
     stop, ended = threading.Event(), object()
     recorder, failure = Recorder(records.put), []
+    asked, done = _StopQuestion(flags, task.seq), False
 
     def run() -> None:
         try:
-            worker.execute(task, recorder.forward, stop.is_set, recorder, recorder.save_weights)
+            worker.execute(task, recorder.forward, stop.is_set, recorder, recorder.save_weights, lambda: asked.by)
         except BaseException as e:  # raised again below: Ray hands it to the app as a RayTaskError
             failure.append(e)
         finally:
@@ -115,7 +120,6 @@ def train(task: worker.Task, home: str | None, flags):
     yield [("pid", os.getpid())]
     thread = threading.Thread(target=run, name=f"playground-ray-task-{task.seq}", daemon=True)
     thread.start()
-    asked, done = _StopQuestion(flags, task.seq), False
     try:
         while not done:
             chunk, done = _drain(records, ended)
@@ -147,13 +151,15 @@ class _StopQuestion:
 
     def __init__(self, flags, seq: int) -> None:
         self.answer = flags.wait.remote(seq)
+        self.by = ""  # who asked for the stop, once asked ('': the run's own user)
 
     def __call__(self) -> bool:
         if self.answer is None or not ray.wait([self.answer], timeout=0)[0]:
             return False
         try:
-            return ray.get(self.answer)
+            self.by = ray.get(self.answer)
         except ray.exceptions.RayError as e:  # the actor is gone: no stop then, the run goes on to its end
             log.warning("could not ask for a stop: %s", e)
             self.answer = None
             return False
+        return True

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
-from playground.events import EndEvent, EpochEvent, Event, LrFindEvent, StartEvent, StepEvent
+from playground.events import BY_USER, EndEvent, EpochEvent, Event, LrFindEvent, StartEvent, StepEvent
+from playground.events import stopped_by as stopped_by_message
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.25  # step events are written (and forwarded) in batches at most this old
@@ -63,20 +64,23 @@ def execute(
     should_stop: Callable[[], bool],
     store=None,
     save_weights: Callable[[int, object], None] | None = None,
+    stopped_by: Callable[[], str] = str,
 ) -> None:
     """Train the task's runs, writing every event to the run store and forwarding it. Never raises:
     a run that cannot go on ends 'failed' with a message in the store and a forwarded EndEvent.
     store: the RunStore of task.home unless given (anything with the write methods _Sink and
-    _Snapshots call); save_weights(run_id, model): playground.insight.save_weights unless given."""
+    _Snapshots call); save_weights(run_id, model): playground.insight.save_weights unless given;
+    stopped_by(): who asked for the stop, once should_stop() is true ('the teacher (Tess)'; '': the
+    run's own user), named in a stopped run's message."""
     if task.kind == "lr_find":
-        return execute_lr_find(task, forward, should_stop)
+        return execute_lr_find(task, forward, should_stop, stopped_by)
     if store is None:
         from playground.runs import RunStore
 
         store = RunStore(Path(task.home) / "runs.sqlite")
     configs = [TrainConfig.from_dict(c) for c in task.configs]
     sinks = [
-        _Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs), save_weights)
+        _Sink(store, run_id, config, lambda events, m=m: forward(m, events), len(configs), save_weights, stopped_by)
         for m, (run_id, config) in enumerate(zip(task.run_ids, configs))
     ]
     try:
@@ -101,7 +105,7 @@ def execute(
         sink.fail("the training loop ended without a result; please report it")
 
 
-def execute_lr_find(task: Task, forward: Forward, should_stop: Callable[[], bool]) -> None:
+def execute_lr_find(task: Task, forward: Forward, should_stop: Callable[[], bool], stopped_by: Callable[[], str] = str) -> None:
     """The learning-rate finder (playground.lr_find): its progress as StepEvents (in batches at most
     FLUSH_SECONDS old), then one LrFindEvent and an EndEvent; nothing goes to the run store. Never
     raises: a finder that cannot run ends 'failed' with the reason."""
@@ -128,7 +132,7 @@ def execute_lr_find(task: Task, forward: Forward, should_stop: Callable[[], bool
     else:
         pending.append(found)  # stopped: the curve so far
         end = (
-            EndEvent("stopped", found.stopped_early or "stopped by the user")
+            EndEvent("stopped", stopped_by_message(found.stopped_early or f"stopped {BY_USER}", stopped_by()))
             if should_stop()
             else EndEvent("completed", _found_text(found))
         )
@@ -155,9 +159,10 @@ class _Sink:
         forward: Callable[[list[Event]], None],
         group_size: int,
         save_weights: Callable[[int, object], None] | None = None,
+        stopped_by: Callable[[], str] = str,
     ):
         self.store, self.run_id, self.config, self.forward = store, run_id, config, forward
-        self.group_size, self.save_weights = group_size, save_weights
+        self.group_size, self.save_weights, self.stopped_by = group_size, save_weights, stopped_by
         self.pending: list[StepEvent] = []
         self.last_flush = 0.0  # the first step is written at once: the page shows the first point quickly
         self.ended = False
@@ -193,9 +198,10 @@ class _Sink:
             from playground.insight import save_weights
 
             (self.save_weights or save_weights)(self.run_id, event.model)
-        self.store.finish(self.run_id, event.status, event.message, final)
+        message = stopped_by_message(event.message, self.stopped_by()) if event.status == "stopped" else event.message
+        self.store.finish(self.run_id, event.status, message, final)
         self.ended = True
-        self.forward([EndEvent(event.status, event.message, final)])
+        self.forward([EndEvent(event.status, message, final)])
 
     def fail(self, message: str) -> None:
         """End the run 'failed' (once), keeping its curve so far; forwarded even if the store fails."""
@@ -288,7 +294,7 @@ def preload() -> None:
 
 
 def _run_task(conn, task: Task, parent_pid: int) -> None:
-    state = {"stop": False, "orphan": False, "checked": 0.0}
+    state = {"stop": False, "orphan": False, "checked": 0.0, "by": ""}
 
     def should_stop() -> bool:  # called every step: look at the pipe and the parent at most every 50 ms
         now = time.monotonic()
@@ -297,8 +303,8 @@ def _run_task(conn, task: Task, parent_pid: int) -> None:
             try:
                 while conn.poll():
                     message = conn.recv()
-                    if message == ("stop", task.seq):
-                        state["stop"] = True
+                    if message[:2] == ("stop", task.seq):  # ("stop", seq, who asked for it)
+                        state["stop"], state["by"] = True, message[2]
             except (EOFError, OSError):
                 state["stop"] = state["orphan"] = True
             if os.getppid() != parent_pid:
@@ -313,7 +319,7 @@ def _run_task(conn, task: Task, parent_pid: int) -> None:
                 state["stop"] = state["orphan"] = True
 
     os.environ["PLAYGROUND_HOME"] = task.home  # weights and data folders of this task's store
-    execute(task, forward, should_stop)
+    execute(task, forward, should_stop, stopped_by=lambda: state["by"])
     if state["orphan"]:
         _mark_interrupted(task)
         os._exit(0)

@@ -42,7 +42,7 @@ def test_runs_page_compares_reopens_and_deletes(tiny_home):
     at.multiselect(key="history_pick").set_value([first]).run()
     at.checkbox(key="history_confirm").check().run()
     next(b for b in at.button if b.label == "Delete").click().run()
-    assert jobs.manager().store.get(first) is None and "1 of 1 runs" in at.caption[0].value
+    assert jobs.manager().store.get(first) is None and "1 of 1 run." in at.caption[0].value
     remaining = jobs.manager().store.list_runs()[0].id
     at.multiselect(key="history_pick").set_value([remaining]).run()
     next(b for b in at.button if b.label == "Open in the Train page").click().run()

@@ -58,7 +58,7 @@ def test_two_students_and_a_teacher_each_see_what_is_theirs(server, browser):
             page.wait_for_selector("h1", timeout=60_000)
             expect(page.get_by_text(f"Signed in as {name} (student)")).to_be_visible(timeout=30_000)
             nav(page, "Runs")
-            expect(page.get_by_text("1 of 1 runs.")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("1 of 1 run.")).to_be_visible(timeout=30_000)
             page.get_by_label("Runs to compare, re-open or delete").click()
             expect(page.get_by_role("option", name=re.compile(f"^#{mine} "))).to_be_visible()
             assert page.get_by_role("option", name=re.compile(f"^#{theirs} ")).count() == 0
@@ -66,7 +66,7 @@ def test_two_students_and_a_teacher_each_see_what_is_theirs(server, browser):
         bob = pages["Bob"]
         open_page(bob, f"{server}/runs?run={runs[1]}")  # a forged id in a link: named as no setting, nothing shown
         expect(bob.get_by_text(f"run={runs[1]}").first).to_be_visible(timeout=30_000)
-        expect(bob.get_by_text("1 of 1 runs.")).to_be_visible()
+        expect(bob.get_by_text("1 of 1 run.")).to_be_visible()
         open_page(bob, f"{server}/class")  # the teacher's page is not a student's
         assert bob.get_by_text("Roster").count() == 0 and bob.get_by_test_id("stSidebarNav").get_by_role("link", name="Class").count() == 0
         shot(bob, "class-student")

@@ -17,7 +17,9 @@ from playground.classroom.access import OwnJobs, Viewer
 from playground.cli import main
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
+from playground.events import who_stopped
 from playground.executor import ThreadExecutor
+from playground.lr_find import MAX_STEPS
 from playground.runs import RunStore
 
 
@@ -38,6 +40,15 @@ def school(tiny_home):
 
 def done(job):
     assert job.wait(60), job.status
+    return job
+
+
+def training(job):
+    """The job, once its first step is done (a stop then ends it 'stopped' at a step, not off the queue)."""
+    deadline = time.monotonic() + 60
+    while job.step == 0:
+        assert time.monotonic() < deadline and not job.done, job.status
+        time.sleep(0.02)
     return job
 
 
@@ -97,6 +108,28 @@ def test_the_teacher_may_stop_and_delete_any_run(school):
     assert view["Tess"].store.delete(job.run_id) and view["Ann"].store.get(job.run_id) is None
 
 
+def test_a_run_the_teacher_stops_says_the_teacher_stopped_it_and_a_students_own_stop_reads_as_hers(school):
+    _, view, _ = school
+    ann, tess = view["Ann"], view["Tess"]
+    running = ann.submit(cfg(seed=21, epochs=300, batch_size=1))
+    queued = ann.submit(cfg(seed=22, epochs=300, batch_size=1))
+    tess.stop(queued)  # off the queue at once
+    assert done(queued).message == "stopped while queued by the teacher (Tess): it never started"
+    assert ann.store.get(queued.run_id).message == queued.message and who_stopped(queued.message) == "the teacher (Tess)"
+    tess.stop(training(running))
+    message = ann.store.get(done(running).run_id).message
+    assert message.startswith("stopped by the teacher (Tess) at step ") and running.message == message
+    own = ann.submit(cfg(seed=23, epochs=300, batch_size=1))
+    ann.stop(training(own))
+    assert done(own).message.startswith("stopped by the user at step ") and who_stopped(own.message) == ""  # her own Stop
+    mine = tess.submit(cfg(seed=24, epochs=300, batch_size=1))
+    tess.stop(training(mine))
+    assert done(mine).message.startswith("stopped by the user at step ")  # the teacher's own run
+    finder = ann.find_lr(cfg(seed=25, model="fc256 relu fc256 relu", batch_size=200), end_lr=1e-3, steps=MAX_STEPS)
+    tess.stop(training(finder))
+    assert done(finder).message.startswith("stopped by the teacher (Tess) at step ")  # her learning-rate finder too
+
+
 def test_class_limits_refuse_with_what_to_change(school):
     _, view, _ = school
     class_config.write(class_config.ClassConfig(max_queued_runs=1, max_images_x_epochs=1000, max_params=5000))
@@ -109,7 +142,7 @@ def test_class_limits_refuse_with_what_to_change(school):
         ann.submit(cfg(seed=8, epochs=2))
     class_config.write(class_config.ClassConfig(max_queued_runs=1, max_images_x_epochs=1000))
     running = ann.submit(cfg(seed=5, epochs=4, batch_size=1))
-    with pytest.raises(PlaygroundError, match="allows 1 runs queued or training at once per student and you have 1"):
+    with pytest.raises(PlaygroundError, match="allows 1 run queued or training at once per student and you have 1"):
         ann.submit(cfg(seed=6))
     assert view["Tess"].submit(cfg(seed=7, epochs=3)).run_id  # no limits for the teacher
     ann.stop(running)
@@ -169,6 +202,31 @@ def test_the_class_results_have_one_row_per_student_run(school):
     assert all(0 <= r["test_accuracy"] <= 1 for r in rows)
     people = {r["name"]: r for r in overview.roster_rows(view["Tess"].manager.store)}
     assert people["Ann"]["runs"] == 1 and people["Tess"]["role"] == "teacher"
+
+
+def test_the_class_results_say_what_each_accuracy_was_measured_on_and_compare_only_like_ones(school):
+    _, view, _ = school
+    for name, kw in (("Ann", {}), ("Bob", {"epochs": 2}), ("Ann", {"seed": 9, "test_limit": 50})):
+        done(view[name].submit(cfg(**kw)))
+    rows = overview.results(view["Tess"].manager.store, "lr")
+    assert sorted((r["student"], r["epochs"], r["test_examples"]) for r in rows) == [("Ann", 1, 50), ("Ann", 1, 10_000), ("Bob", 2, 10_000)]
+    groups = overview.comparable(rows)
+    assert sorted(groups) == [
+        "after 1 epoch, on all 10,000 test images",
+        "after 1 epoch, on the first 50 test images",
+        "after 2 epochs, on all 10,000 test images",
+    ]  # one accuracy each: nothing compares with anything else
+    by_epochs = overview.comparable(overview.results(view["Tess"].manager.store, "epochs"))
+    assert {g: sorted(r["value"] for r in rs) for g, rs in by_epochs.items()} == {
+        "on all 10,000 test images": [1, 2],  # the epochs are the setting compared: they go on the x axis
+        "on the first 50 test images": [1],
+    }
+
+
+def test_outliers_are_marked_only_among_runs_measured_alike():
+    rows = [{"value": 0.1, "test_accuracy": a, "measured_on": "after 5 epochs"} for a in (0.80, 0.81, 0.82, 0.83)]
+    rows.append({"value": 0.1, "test_accuracy": 0.20, "measured_on": "after 1 epoch"})  # low, but no 5-epoch run to compare with
+    assert [r["outlier"] for r in overview.mark_outliers(rows)] == [""] * 5
 
 
 def test_a_laptop_store_from_before_owners_keeps_every_run(tiny_home):
@@ -241,3 +299,20 @@ def test_a_challenge_scores_entries_on_the_hidden_half_that_no_run_evaluates_on(
     challenge.update(manager.store, ch, board_shown=False, is_open=False)
     with pytest.raises(PlaygroundError, match="is closed"):
         challenge.enter(view["Bob"], challenge.current(manager.store), cfg(seed=4))
+
+
+def test_a_refused_challenge_entry_names_every_rule_it_breaks_at_once(school):
+    from playground.classroom import challenge
+
+    manager, view, _ = school
+    ch = challenge.create(manager.store, "Best", "fashion-mnist", max_epochs=1, max_params=10_000)
+    with pytest.raises(PlaygroundError) as refused:
+        challenge.enter(view["Ann"], ch, cfg(dataset="mnist", epochs=3, model="fc32 relu"))
+    said = str(refused.value)
+    assert said.startswith("this entry breaks 3 of the challenge's rules; change all of them:")
+    assert "the challenge is on Fashion-MNIST: choose it in the sidebar first" in said
+    assert "this run has 3 epochs; the challenge's budget is 1 epoch: use fewer epochs" in said
+    assert "this model has 25,450 trainable parameters; the challenge's budget is 10,000: use a smaller model" in said
+    with pytest.raises(PlaygroundError, match=r"^this run has 3 epochs; the challenge's budget is 1 epoch: use fewer epochs$"):
+        challenge.enter(view["Ann"], ch, cfg(epochs=3))  # one rule broken: the one line, as before
+    assert manager.store.list_runs() == []  # nothing was queued

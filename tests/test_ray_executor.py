@@ -115,12 +115,13 @@ def test_stop_ends_a_ray_run_stopped_with_its_curve_so_far(ray_executor, tiny_ho
     job = manager.submit(long_toy(seed=5))
     wait_for(lambda: job.step > 0)
     asked = time.monotonic()
-    job.stop()
+    job.stop("the teacher (Tess)")
     assert job.wait(30) and job.status == "stopped"
     assert time.monotonic() - asked < 2
     run = manager.store.get(job.run_id)
     steps = manager.store.steps(job.run_id)
     assert run.status == "stopped" and 0 < len(steps) < run.total_steps
+    assert run.message.startswith("stopped by the teacher (Tess) at step ") and job.message == run.message  # who asked
     assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
     assert insight.has_weights(job.run_id)  # a stopped run's weights, as locally
 

@@ -177,17 +177,25 @@ class OwnJobs:
 
     def stop(self, job: Job | None) -> None:
         """Stop a run for the viewer. A run others hold too (the same settings asked for by two
-        students) goes on for them: it only leaves this student's list."""
+        students) goes on for them: it only leaves this student's list. The teacher's stop of a
+        student's run says so in the run's message ('stopped by the teacher (Tess) at step 40')."""
         if job is None or job.done:
             return
         if job.run_id is None:  # a finder
             if self.viewer.teacher or job.owner == self.viewer.owner:
-                job.stop()
+                job.stop(self._by([job.owner]))
             return
         if not self.store.sees(job.run_id):
             return
         others = [o for o in self.manager.store.holders(job.run_id) if o != self.viewer.owner]
         if self.viewer.teacher or not others:
-            job.stop()
+            job.stop(self._by(others))
         else:
             self.manager.store.release(job.run_id, self.viewer.owner)
+
+    def _by(self, owners: list[str]) -> str:
+        """Who the run's message names as stopping it: the teacher, in class mode, when the run is
+        someone else's ('the teacher (Tess)'); '' (the run's own user) otherwise."""
+        if not (self.viewer.owner and self.viewer.teacher) or all(o == self.viewer.owner for o in owners):
+            return ""
+        return f"the teacher ({self.viewer.name})" if self.viewer.name else "the teacher"

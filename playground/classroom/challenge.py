@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from playground import datasets, families
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
+from playground.wording import plural
 
 SCORED = ("completed", "stopped")  # runs with weights worth scoring (a diverged run scores nothing)
 
@@ -54,7 +55,19 @@ def create(store, title: str, dataset: str, max_epochs: int, max_params: int, bo
 
 def current(store) -> Challenge | None:
     """The latest challenge (open or closed), or None."""
-    rows = store.query("SELECT * FROM challenges ORDER BY id DESC LIMIT 1")
+    return _one(store.query("SELECT * FROM challenges ORDER BY id DESC LIMIT 1"))
+
+
+def entered_in(store, run_id: int) -> Challenge | None:
+    """The (latest) challenge the run is an entry of, or None: a run trained with Train is none."""
+    return _one(
+        store.query(
+            "SELECT c.* FROM challenges c JOIN entries e ON e.challenge_id = c.id WHERE e.run_id=? ORDER BY c.id DESC LIMIT 1", (run_id,)
+        )
+    )
+
+
+def _one(rows) -> Challenge | None:
     if not rows:
         return None
     r = rows[0]
@@ -67,18 +80,39 @@ def update(store, challenge: Challenge, board_shown: bool, is_open: bool) -> Non
 
 def entry_config(challenge: Challenge, config: TrainConfig) -> TrainConfig:
     """The entry of these settings: evaluated on the public part of the test set. PlaygroundError
-    for another dataset, or past the budget."""
+    for a closed challenge, or naming every rule the settings break (another dataset, past the
+    budget) at once, so that one round of changes makes the entry fit."""
     if not challenge.open:
         raise PlaygroundError(f"the challenge {challenge.title!r} is closed: it takes no more entries")
+    problems = entry_problems(challenge, config)
+    if len(problems) == 1:
+        raise PlaygroundError(problems[0])
+    if problems:
+        raise PlaygroundError(
+            f"this entry breaks {len(problems)} of the challenge's rules; change all of them:\n\n" + "\n".join(f"- {p}" for p in problems)
+        )
+    return as_entry(challenge, config)
+
+
+def entry_problems(challenge: Challenge, config: TrainConfig) -> list[str]:
+    """What keeps the settings from being an entry, each with what to change; [] if nothing."""
+    problems = []
     if config.dataset != challenge.dataset:
-        raise PlaygroundError(f"the challenge is on {datasets.info(challenge.dataset).title}: choose it in the sidebar first")
+        problems.append(f"the challenge is on {datasets.info(challenge.dataset).title}: choose it in the sidebar first")
     if config.epochs > challenge.max_epochs:
-        raise PlaygroundError(f"this run has {config.epochs} epochs; the challenge's budget is {challenge.max_epochs}: use fewer epochs")
+        problems.append(
+            f"this run has {config.epochs} epochs; the challenge's budget is {plural(challenge.max_epochs, 'epoch')}: use fewer epochs"
+        )
     params = families.anatomy(config.model, config.input_shape, datasets.info(config.dataset).num_classes).trainable_params
     if params > challenge.max_params:
-        raise PlaygroundError(
+        problems.append(
             f"this model has {params:,} trainable parameters; the challenge's budget is {challenge.max_params:,}: use a smaller model"
         )
+    return problems
+
+
+def as_entry(challenge: Challenge, config: TrainConfig) -> TrainConfig:
+    """config as the challenge trains it (unchecked): evaluated on the public part of the test set."""
     return dataclasses.replace(config, test_limit=challenge.public_size)
 
 

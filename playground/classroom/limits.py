@@ -8,6 +8,7 @@ from playground import datasets, families
 from playground.classroom.config import ClassConfig
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
+from playground.wording import plural
 
 
 def check_size(config: TrainConfig, limits: ClassConfig) -> None:
@@ -17,8 +18,8 @@ def check_size(config: TrainConfig, limits: ClassConfig) -> None:
     if work > limits.max_images_x_epochs:
         most = max(1, limits.max_images_x_epochs // images)
         raise PlaygroundError(
-            f"this run trains on {images:,} images x {config.epochs} epochs = {work:,} image-epochs; your class allows at most "
-            f"{limits.max_images_x_epochs:,} per run: use at most {most} epochs, or fewer training images"
+            f"this run trains on {plural(images, 'image')} x {plural(config.epochs, 'epoch')} = {work:,} image-epochs; your class allows "
+            f"at most {limits.max_images_x_epochs:,} per run: use at most {plural(most, 'epoch')}, or fewer training images"
         )
     params = families.anatomy(config.model, config.input_shape, datasets.info(config.dataset).num_classes).trainable_params
     if params > limits.max_params:
@@ -38,7 +39,7 @@ def check_queue(queued_now: int, adding: int, limits: ClassConfig) -> None:
     if queued_now + adding > limits.max_queued_runs:
         free = max(0, limits.max_queued_runs - queued_now)
         raise PlaygroundError(
-            f"your class allows {limits.max_queued_runs} runs queued or training at once per student and you have {queued_now}"
+            f"your class allows {plural(limits.max_queued_runs, 'run')} queued or training at once per student and you have {queued_now}"
             + (f": this asks for {adding}, so {free} more can start now" if adding > 1 else "")
             + ": wait for one to finish, or stop one on the Runs page"
         )

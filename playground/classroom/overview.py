@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import statistics
 
+from playground import datasets
 from playground.classroom import roster
+from playground.config import TrainConfig
 from playground.runs import REUSABLE
+from playground.sizes import toy_train_count
+from playground.wording import plural
 
 RESULT_STATUSES = (*REUSABLE, "stopped")  # runs that have a test accuracy worth comparing
 FENCE = 1.5  # Tukey: below Q1 - 1.5 IQR or above Q3 + 1.5 IQR is an outlier
@@ -49,8 +53,9 @@ def lab_step_runs(store, lab: str, step: int) -> set[int]:
 
 def results(store, setting: str, dataset: str | None = None, run_ids: set[int] | None = None) -> list[dict]:
     """One row per student run that ended with a test accuracy: the student, the run, the setting's
-    value and the accuracy, with `outlier` 'low', 'high' or ''. A run two students hold (one was
-    served it from the cache) is a row for each: it is in both their results."""
+    value, the accuracy and what it was measured on (the epochs trained, the test examples), with
+    `outlier` 'low', 'high' or '' among the runs of its value measured alike. A run two students
+    hold (one was served it from the cache) is a row for each: it is in both their results."""
     names = {p.owner: p.name for p in roster.everyone(store) if not p.teacher}
     marks = ",".join("?" * len(RESULT_STATUSES))
     sql = f"SELECT h.owner, r.id, r.config, r.final, r.status FROM holders h JOIN runs r ON r.id = h.run_id WHERE r.status IN ({marks}) ORDER BY r.id"
@@ -61,27 +66,69 @@ def results(store, setting: str, dataset: str | None = None, run_ids: set[int] |
             continue
         if (dataset is not None and config.get("dataset") != dataset) or (run_ids is not None and r["id"] not in run_ids):
             continue
+        epochs, tested = final.get("epoch"), test_examples(config)
         rows.append({
-            "student": names[r["owner"]], "run": r["id"], "dataset": config.get("dataset"), "value": config.get(setting),
-            "test_accuracy": final["test_accuracy"], "epochs": final.get("epoch"), "status": r["status"],
+            "student": names[r["owner"]], "run": r["id"], "dataset": config.get("dataset"),
+            "value": epochs if setting == "epochs" else config.get(setting),  # the epochs its accuracy was measured after
+            "test_accuracy": final["test_accuracy"], "epochs": epochs, "test_examples": tested, "status": r["status"],
+            "measured_on": measured_on(None if setting == "epochs" else epochs, tested, config.get("dataset")),
         })  # fmt: skip
     return mark_outliers(rows)
 
 
+def test_examples(config: dict) -> int | None:
+    """How many test images (points) a stored config's run was evaluated on: all, or its test_limit."""
+    c = TrainConfig.stored(config)
+    if c.dataset not in datasets.REGISTRY:
+        return c.test_limit or None
+    info = datasets.info(c.dataset)
+    total = c.toy_points - toy_train_count(c.toy_points, c.toy_train_share) if info.is_toy else info.test_size
+    return min(c.test_limit, total) if c.test_limit else total
+
+
+def measured_on(epochs: int | None, tested: int | None, dataset: str | None) -> str:
+    """What a test accuracy was measured on, so that only like numbers are compared: 'after 2 epochs,
+    on all 10,000 test images' ('on the first 5,000 test images' for a test limit; no epochs: the
+    setting compared is the epochs)."""
+    info = datasets.info(dataset) if dataset in datasets.REGISTRY else None
+    noun = "test point" if info is not None and info.is_toy else "test image"
+    if tested is None:
+        on = f"on {noun}s of an unknown number"
+    elif info is not None and not info.is_toy and tested < info.test_size:
+        on = f"on the first {plural(tested, noun)}"
+    else:
+        on = f"on all {plural(tested, noun)}"
+    return on if epochs is None else f"after {plural(epochs, 'epoch')}, {on}"
+
+
 def mark_outliers(rows: list[dict]) -> list[dict]:
-    """Each row's `outlier`: 'low' or 'high' outside Tukey's fences of the accuracies of its value."""
+    """Each row's `outlier`: 'low' or 'high' outside Tukey's fences of the accuracies of the rows of
+    its value measured alike (its `measured_on`, when the rows have one)."""
     groups: dict[str, list[float]] = {}
     for row in rows:
-        groups.setdefault(repr(row["value"]), []).append(row["test_accuracy"])
+        groups.setdefault(_group(row), []).append(row["test_accuracy"])
     fences = {}
-    for value, accuracies in groups.items():
+    for group, accuracies in groups.items():
         if len(accuracies) >= MIN_GROUP:
             q1, _, q3 = statistics.quantiles(accuracies, n=4, method="inclusive")
-            fences[value] = (q1 - FENCE * (q3 - q1), q3 + FENCE * (q3 - q1))
+            fences[group] = (q1 - FENCE * (q3 - q1), q3 + FENCE * (q3 - q1))
     for row in rows:
-        low, high = fences.get(repr(row["value"]), (float("-inf"), float("inf")))
+        low, high = fences.get(_group(row), (float("-inf"), float("inf")))
         row["outlier"] = "low" if row["test_accuracy"] < low else "high" if row["test_accuracy"] > high else ""
     return rows
+
+
+def _group(row: dict) -> str:
+    return repr((row.get("measured_on"), row["value"]))
+
+
+def comparable(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows by what they were measured on (`measured_on`), the largest group first: only the
+    numbers of one group compare (2 epochs against 5, or a test limit against the whole test set, do not)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["measured_on"], []).append(row)
+    return dict(sorted(groups.items(), key=lambda g: -len(g[1])))
 
 
 def wipe(store, dry_run: bool = False) -> dict[str, int]:

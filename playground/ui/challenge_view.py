@@ -13,6 +13,7 @@ from playground.classroom import challenge, roster
 from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.ui import me
+from playground.wording import plural, sentence
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -32,15 +33,25 @@ def enter_button(config: TrainConfig | None) -> None:
     if ch is None or not ch.open:
         return
     label = f"Enter the challenge “{ch.title}”"
-    help_text = f"Trains these settings as an entry: scored on the public half of the test set; the leaderboard uses the hidden half. Budget: {ch.max_epochs} epochs, {ch.max_params:,} parameters."
+    help_text = f"Trains these settings as an entry: scored on the public half of the test set; the leaderboard uses the hidden half. Budget: {plural(ch.max_epochs, 'epoch')}, {plural(ch.max_params, 'parameter')}."
     if st.button(label, icon=":material/emoji_events:", disabled=config is None, help=help_text, key="challenge_enter"):
         try:
             job = challenge.enter(me.jobs(), ch, config)
         except PlaygroundError as e:
-            st.error(str(e), icon=":material/block:")
+            st.error(sentence(str(e)), icon=":material/block:")
             return
         st.session_state.run_id, st.session_state.cached_run = job.run_id, job.run_id if job.cached else None
         st.toast(f"Entered as run {job.run_id}: its test accuracy is on the public half of the test set.", icon=":material/emoji_events:")
+
+
+def as_run_shown(run_id: int, config: TrainConfig | None) -> TrainConfig | None:
+    """The form's settings as the run shown under it was asked for: a challenge entry trains them on
+    the public half of the test set (a test limit the form does not show), so an entry of the form's
+    settings is not one whose settings differ from the form's."""
+    if config is None or not me.viewer().owner:  # a laptop has no challenge
+        return config
+    ch = challenge.entered_in(_store(), run_id)
+    return config if ch is None else challenge.as_entry(ch, config)
 
 
 def teacher_section() -> None:
@@ -68,7 +79,7 @@ def teacher_section() -> None:
             try:
                 challenge.create(store, title, dataset, int(epochs), int(params))
             except PlaygroundError as e:
-                st.error(str(e), icon=":material/error:")
+                st.error(sentence(str(e)), icon=":material/error:")
                 return
             st.rerun()
 
@@ -81,7 +92,7 @@ def board(ch: challenge.Challenge) -> None:
     names = {p.owner: p.name for p in roster.everyone(store) if not p.teacher}
     rows = challenge.leaderboard(store, ch, names)
     st.caption(
-        f"**{ch.title}** on {datasets.info(ch.dataset).title}: at most {ch.max_epochs} epochs and {ch.max_params:,} parameters. "
+        f"**{ch.title}** on {datasets.info(ch.dataset).title}: at most {plural(ch.max_epochs, 'epoch')} and {plural(ch.max_params, 'parameter')}. "
         f"Ranked on the hidden {datasets.info(ch.dataset).test_size - ch.public_size:,} test images; "
         + ("open for entries." if ch.open else "closed.")
     )
@@ -102,8 +113,8 @@ def page() -> None:
         st.info("Your teacher has not set a challenge.", icon=":material/hourglass_empty:")
         return
     st.write(
-        f"**{ch.title}** on {datasets.info(ch.dataset).title}. Budget: at most {ch.max_epochs} epochs and {ch.max_params:,} "
-        f"trainable parameters. Tune on the Train page, then press **Enter the challenge** there. Your score is the test "
+        f"**{ch.title}** on {datasets.info(ch.dataset).title}. Budget: at most {plural(ch.max_epochs, 'epoch')} and "
+        f"{plural(ch.max_params, 'trainable parameter')}. Tune on the Train page, then press **Enter the challenge** there. Your score is the test "
         f"accuracy on the public half of the test set ({ch.public_size:,} images); the leaderboard ranks everyone on the "
         "other half, which no run ever sees."
     )

@@ -15,6 +15,7 @@ from playground import jobs, settings
 from playground.classroom import overview, roster
 from playground.errors import PlaygroundError
 from playground.labs import format as lab_format
+from playground.wording import plural, sentence
 
 ACTIVE_SECONDS = 120  # seen within this: "active now"
 LOG_SETTINGS = ("lr", "weight_decay", "reg_rate")  # drawn on a log axis: they are tried in powers of ten
@@ -52,8 +53,8 @@ def roster_section() -> None:
     )
     students = df[df.role == "student"]
     st.caption(
-        f"{len(students)} students: {int((students['last seen'] == 'active now').sum())} active now, "
-        f"{int(students['training now'].sum())} runs queued or training."
+        f"{plural(len(students), 'student')}: {int((students['last seen'] == 'active now').sum())} active now, "
+        f"{plural(int(students['training now'].sum()), 'run')} queued or training."
     )
     st.dataframe(df, hide_index=True, width="stretch")
 
@@ -66,11 +67,11 @@ def add_students_section() -> None:
             try:
                 made = roster.add(_store(), roster.names_from(names.replace("\n", ",")))
             except PlaygroundError as e:
-                st.error(str(e), icon=":material/error:")
+                st.error(sentence(str(e)), icon=":material/error:")
                 return
             links = pd.DataFrame([{"name": p.name, "link": roster.link(base, t)} for p, t in made])
             st.session_state.class_links = links.to_csv(index=False)
-            st.success(f"{len(made)} links made. Each is shown once: download them now. A name already there got a new link.")
+            st.success(f"{plural(len(made), 'link')} made. Each is shown once: download them now. A name already there got a new link.")
             st.dataframe(links, hide_index=True, width="stretch")
         if st.session_state.get("class_links"):
             st.download_button(
@@ -108,24 +109,48 @@ def results_section() -> None:
     if not rows:
         st.info("No finished student runs here yet.", icon=":material/hourglass_empty:")
         return
-    df = pd.DataFrame(rows)
+    alike, others = _measured_alike(rows)
+    df = pd.DataFrame(alike)
     st.altair_chart(_results_chart(df, setting), width="stretch")
     outliers = df[df.outlier != ""]
     st.caption(
-        f"{len(df)} runs of {df.student.nunique()} students. "
+        f"{plural(len(df), 'run')} of {plural(df.student.nunique(), 'student')}, each measured {alike[0]['measured_on']}. "
         + (
             f"Outliers (outside 1.5 IQR of their value's runs): {', '.join(f'{r.student} (run {r.run})' for r in outliers.itertuples())}."
             if len(outliers)
             else "No outliers."
         )
+        + (f" {plural(others, 'other run')} measured otherwise: choose them above." if others else "")
     )
     st.dataframe(
         df,
         hide_index=True,
         width="stretch",
-        column_config={"test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent")},
+        column_config={
+            "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
+            "test_examples": st.column_config.NumberColumn("test examples", help="The test images (points) it was evaluated on"),
+            "measured_on": "measured",
+        },
     )
     st.download_button("Download as CSV", df.to_csv(index=False), f"class-{setting}.csv", "text/csv", key="class_csv")
+
+
+def _measured_alike(rows: list[dict]) -> tuple[list[dict], int]:
+    """The rows of one group measured alike (after the same epochs, on the same test images: only
+    their accuracies compare), the teacher choosing which when there are several; and how many
+    rows the other groups hold."""
+    groups = overview.comparable(rows)
+    if len(groups) == 1:
+        return rows, 0
+    chosen = st.selectbox(
+        "Compare the runs measured",
+        list(groups),
+        format_func=lambda g: f"{g} ({plural(len(groups[g]), 'run')})",
+        key="class_measured",
+        help="A test accuracy after 2 epochs and one after 5, or one on the first half of the test set and one on all of it, "
+        "are not the same measurement: the chart, the outliers and the table take one group at a time.",
+    )
+    return groups[chosen], len(rows) - len(groups[chosen])
 
 
 def _results_chart(df: pd.DataFrame, setting: str) -> alt.Chart:
@@ -150,7 +175,14 @@ def _results_chart(df: pd.DataFrame, setting: str) -> alt.Chart:
             x=x,
             y=alt.Y("test_accuracy:Q", title="test accuracy", axis=alt.Axis(format="%")),
             color=color,
-            tooltip=["student", "run", alt.Tooltip("value", title=label), alt.Tooltip("test_accuracy:Q", format=".1%"), "epochs"],
+            tooltip=[
+                "student",
+                "run",
+                alt.Tooltip("value", title=label),
+                alt.Tooltip("test_accuracy:Q", format=".1%"),
+                "epochs",
+                alt.Tooltip("test_examples", title="test examples"),
+            ],
         )
         .properties(height=320)
     )

@@ -9,6 +9,7 @@ from playground.config import TrainConfig
 from playground.errors import PlaygroundError
 from playground.export_code import script
 from playground.runs import Run
+from playground.ui import me
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -29,7 +30,8 @@ def export_expander(run: Run, title: str = "Export as code") -> None:
         st.caption(
             f"A standalone script: PyTorch and torchvision only, no playground. `python {name}` trains this run again and "
             f"prints one line per epoch (`--json`: the per-epoch metrics as JSON). It follows the playground's seeding, so on the "
-            f"same device its losses equal this run's, epoch for epoch. From a terminal: `python -m playground export-code {run.id}`."
+            f"same device its losses equal this run's, epoch for epoch."
+            + (f" From a terminal: `python -m playground export-code {run.id}`." if me.at_the_server() else "")  # the server's terminal
         )
         st.download_button(
             f"Download {name}", text, name, "text/x-python", icon=":material/download:", on_click="ignore", key=f"export-code-{run.id}"

@@ -17,6 +17,7 @@ from playground.labs.progress import Progress
 from playground.runs import REUSABLE
 from playground.ui import me, state
 from playground.ui.export_view import export_expander
+from playground.wording import plural, sentence
 
 POLL_SECONDS = 1.0
 PAGES = {  # labs.steps.PAGES -> (file, title)
@@ -184,7 +185,7 @@ def deliverable(lab: Lab, step: Step, p: Progress) -> None:
     if started is not None and all(store.get(r) is None for r in started.run_ids):
         started = None  # its runs were deleted on the Runs page: run it again
     if error := st.session_state.pop("lab_error", None):
-        st.error(error, icon=":material/error:")
+        st.error(sentence(error), icon=":material/error:")
     if started is None:
         n = len(deliver.configs(lab, step, p.quick))
         st.button(f"Run this step ({n} run{'s' * (n > 1)})", type="primary", icon=":material/play_arrow:", key=f"run-{lab.name}-{step.index}",
@@ -194,7 +195,7 @@ def deliverable(lab: Lab, step: Step, p: Progress) -> None:
     if not deliver.training(store, started) and (
         cut := [r for r in map(store.get, started.run_ids) if r is not None and r.status not in REUSABLE]
     ):
-        st.button(f"Run again ({len(cut)} of {len(started.run_ids)} runs did not finish: {', '.join(sorted({r.status for r in cut}))})",
+        st.button(f"Run again ({len(cut)} of {plural(len(started.run_ids), 'run')} did not finish: {', '.join(sorted({r.status for r in cut}))})",
                   icon=":material/replay:", key=f"rerun-{lab.name}-{step.index}", on_click=_start, args=(lab, step, p),
                   help="The runs that finished come from the cache; the others train again.")  # fmt: skip
     live(lab, step, p, started)
@@ -211,7 +212,8 @@ def live(lab: Lab, step: Step, p: Progress, started: deliver.Started) -> None:
             runs = [store.get(r) for r in started.run_ids]
             finished = sum(r is not None and not r.active for r in runs)
             st.progress(
-                finished / len(runs), text=f"Training: {finished} of {len(runs)} runs finished · the deliverable fills in as they train"
+                finished / len(runs),
+                text=f"Training: {finished} of {plural(len(runs), 'run')} finished · the deliverable fills in as they train",
             )
             st.button("Stop", icon=":material/stop_circle:", key=f"stop-{lab.name}-{step.index}", on_click=_stop, args=(started,))
         draw(filled)
@@ -268,5 +270,7 @@ def export(lab: Lab, p: Progress) -> None:
                          "application/x-ipynb+json", icon=":material/download:", key=f"export-ipynb-{lab.name}", width="stretch")  # fmt: skip
     c[1].download_button("Report (.html)", lambda: notebook.text(lab, steps(), p.quick, "html"), f"{lab.name}.html", "text/html",
                          icon=":material/download:", key=f"export-html-{lab.name}", width="stretch")  # fmt: skip
-    st.caption("Steps not run yet are exported with their code and without results. "
-               f"From a terminal, training what is missing: `python -m playground lab export {lab.name} --format ipynb -o {lab.name}.ipynb`.")  # fmt: skip
+    terminal = (
+        f" From a terminal, training what is missing: `python -m playground lab export {lab.name} --format ipynb -o {lab.name}.ipynb`."
+    )
+    st.caption("Steps not run yet are exported with their code and without results." + (terminal if me.at_the_server() else ""))

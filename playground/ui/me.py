@@ -19,3 +19,11 @@ def viewer() -> Viewer:
 def jobs() -> OwnJobs:
     """The job manager (and its .store) as this session's viewer sees it."""
     return OwnJobs(job_manager.manager(), viewer())
+
+
+def at_the_server() -> bool:
+    """Whether the viewer works where the app runs: the laptop's one user, or a class's teacher. The
+    server's folders and its command line mean something to them; to a student in class mode they
+    mean nothing (and would show how the server is laid out), so the pages leave them out."""
+    who = viewer()
+    return not who.owner or who.teacher

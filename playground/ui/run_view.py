@@ -9,7 +9,7 @@ import streamlit as st
 
 from playground import datasets
 from playground.classroom.access import OwnJobs
-from playground.events import GRAD_EVERY_STEP_UNTIL
+from playground.events import GRAD_EVERY_STEP_UNTIL, who_stopped
 from playground.jobs import Job
 from playground.runs import Run
 from playground.step_chunks import thin
@@ -60,7 +60,8 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
         prefix = f"Served from the cache: this exact configuration was trained on {when}" if cached else "Completed"
         st.success(f"{prefix} in {run.seconds:.1f} s on {run.device}.", icon=":material/check_circle:")
     elif run.status == "stopped" and run.started is None:
-        st.warning("Stopped before it started: it was taken off the queue and will not run.", icon=":material/stop_circle:")
+        by = f" by {who}" if (who := who_stopped(run.message)) else ""
+        st.warning(f"Stopped before it started: it was taken off the queue{by} and will not run.", icon=":material/stop_circle:")
     elif run.status == "stopped":
         st.warning(f"Stopped: {run.message}. The curves so far are kept.", icon=":material/stop_circle:")
     elif run.status == "diverged":

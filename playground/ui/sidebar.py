@@ -58,5 +58,5 @@ def _where() -> None:
         st.caption(f"Signed in as **{viewer.name}** ({'teacher' if viewer.teacher else 'student'})")
         st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=signin.sign_out)
     trainer = "ready" if me.jobs().executor.ready else "starting (PyTorch loads in a few seconds; a run pressed now waits for it)"
-    where = "" if viewer.owner and not viewer.teacher else f" · runs stored in `{playground_home()}`"  # a student needs no server path
+    where = f" · runs stored in `{playground_home()}`" if me.at_the_server() else ""  # a student needs no server path
     st.caption(f"Device: **{resolve_device('auto')}** · trainer {trainer}{where}")

@@ -17,6 +17,7 @@ from playground.classroom import roster
 from playground.classroom.access import Viewer
 from playground.errors import PlaygroundError
 from playground.ui import me
+from playground.wording import sentence
 
 PARAM = "join"  # the join link's query parameter
 COOKIE = "playground_join"
@@ -29,7 +30,7 @@ def gate() -> None:
     try:
         config = class_config.current()
     except PlaygroundError as e:  # the teacher's class file is broken: say so to everyone, run nothing
-        st.error(str(e), icon=":material/error:")
+        st.error(sentence(str(e)), icon=":material/error:")
         st.stop()
     if config is None:
         st.session_state.pop(me.KEY, None)

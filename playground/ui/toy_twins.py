@@ -16,6 +16,7 @@ from playground.runs import Run
 from playground.ui import me
 from playground.ui.toy_controls import control
 from playground.ui.toy_view import latest_map
+from playground.wording import sentence
 
 POLL_SECONDS = 0.4
 
@@ -57,7 +58,7 @@ def twin_section(config: TrainConfig, page: dict, ds: datasets.Dataset, g: Grid,
         try:
             st.session_state.toy_twin_runs = [j.run_id for j in manager.submit_group([config, twin])]
         except PlaygroundError as e:  # class mode: past the class's limits
-            st.error(str(e), icon=":material/block:")
+            st.error(sentence(str(e)), icon=":material/block:")
     pair = [(config, sweeps.label(param, _value_of(config, param, page))), (twin, sweeps.label(param, value))]
     runs = [_run_of(cfg) for cfg, _ in pair]
     if all(r is None for r in runs):
