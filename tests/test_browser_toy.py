@@ -93,13 +93,14 @@ def test_a_teachers_link_hides_controls_and_keeps_hide_and_task_through_a_rerun(
     open_page(page, f"{server}/toy?hide={','.join(hidden)}&task={TASK.replace(' ', '+')}")
     expect(page.get_by_test_id("stAlert").filter(has_text=TASK)).to_be_visible(timeout=30_000)
     expect(slider(page, "Learning rate")).to_have_attribute("aria-valuetext", "0.03")
+    # the whole page drawn (a loaded machine draws it slowly) before asking what is not on it
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=30_000)  # the points, drawn
     labels = widget_labels(page)
     assert "Learning rate" in labels, labels
     assert not {LABELS[k] for k in hidden} & {label.strip() for label in labels}, labels
     assert page.get_by_role("button", name="x1²").count() == 0  # no feature pills
     assert page.get_by_role("button", name="Regenerate").count() == 0  # toyseed hidden: no Regenerate either
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=30_000)  # the points, drawn
     view(page, "teacher-link")
     lr = slider(page, "Learning rate")
     lr.focus()
