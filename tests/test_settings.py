@@ -234,6 +234,20 @@ def test_link_values_off_the_notches_are_kept_exactly_and_trained(tiny_home):
     assert any("This run used lr 0.05; the form above now says lr 0.03" in i.value for i in at.info)
 
 
+def test_a_run_whose_settings_differ_from_the_form_puts_them_back_with_one_button(tiny_home):
+    at = app(query={"lr": "0.05", "batch": "100", "epochs": "1", "model": "fc16 relu", "train": "300", "aug": "flip"})
+    at.button[0].click().run()  # Train
+    assert jobs.manager().job(at.session_state.run_id).wait(60)
+    at.select_slider(key="lr").set_value(0.03).run()
+    at.text_input(key="spec_text").input("fc32 relu").run()
+    at.multiselect(key="augment_list").set_value([]).run()
+    assert any("This run used" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Use this run's settings").click().run()
+    assert not at.exception and not any("This run used" in i.value for i in at.info)
+    assert at.select_slider(key="lr").value == 0.05 and at.text_input(key="spec_text").value == "fc16 relu"
+    assert at.multiselect(key="augment_list").value == ["flip"] and at.query_params["lr"] == "0.05"
+
+
 def test_every_allowed_epoch_count_can_be_linked(tiny_home):
     at = app({"epochs": "999"})
     assert not at.exception and not at.warning and at.number_input(key="epochs").value == 999
@@ -296,7 +310,7 @@ def test_an_invalid_spec_keeps_the_training_controls_disabled_and_no_preset_clai
     at = app()
     at.select_slider(key="lr").set_value(0.03).run()
     at.text_input(key="spec_text").input("fc64 relu fcx").run()
-    assert not at.exception and "bad layer 'fcx'" in at.error[0].value
+    assert not at.exception and "Bad layer 'fcx'" in at.error[0].value
     assert at.selectbox(key="preset").value == "(custom)"
     assert at.select_slider(key="lr").disabled and at.select_slider(key="lr").value == 0.03
     assert at.number_input(key="epochs").disabled and at.button[0].disabled

@@ -16,6 +16,7 @@ from playground.errors import PlaygroundError
 from playground.sizes import toy_train_count
 from playground.ui import me, state
 from playground.ui.data import toy_params
+from playground.wording import sentence
 
 
 def _help(s: settings.Setting) -> str:
@@ -189,7 +190,7 @@ def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainC
             **data,
         )
     except PlaygroundError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(sentence(str(e)), icon=":material/error:")
         return None
 
 
@@ -215,5 +216,17 @@ def run_differs_notice(run_id: int, config: TrainConfig | None) -> None:
     used = ", ".join(f"{n} {a}" for n, a, _ in diffs)
     now = ", ".join(f"{n} {b}" for n, _, b in diffs)
     st.info(
-        f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings.", icon=":material/difference:"
+        f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings, "
+        "or put this run's settings back in the form to change them from there.",
+        icon=":material/difference:",
     )
+    differing = tuple(
+        s.name for s in settings.SETTINGS.values() if s.name != "device" and getattr(run.config, s.name) != getattr(config, s.name)
+    )
+    st.button("Use this run's settings", icon=":material/settings_backup_restore:", on_click=_use_settings, args=(run.config, differing))
+
+
+def _use_settings(config: TrainConfig, names: tuple[str, ...]) -> None:
+    """The form (and the sidebar's dataset) set to a run's settings, where they differ from it."""
+    for name in names:
+        state.choose(name, getattr(config, name))
