@@ -210,6 +210,7 @@ def test_the_class_results_say_what_each_accuracy_was_measured_on_and_compare_on
         done(view[name].submit(cfg(**kw)))
     rows = overview.results(view["Tess"].manager.store, "lr")
     assert sorted((r["student"], r["epochs"], r["test_examples"]) for r in rows) == [("Ann", 1, 50), ("Ann", 1, 10_000), ("Bob", 2, 10_000)]
+    assert {(r["model"], r["training_images"], r["status"]) for r in rows} == {(cfg().model, cfg().train_limit or "all", "completed")}
     groups = overview.comparable(rows)
     assert sorted(groups) == [
         "after 1 epoch, on all 10,000 test images",

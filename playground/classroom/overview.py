@@ -71,6 +71,7 @@ def results(store, setting: str, dataset: str | None = None, run_ids: set[int] |
             "student": names[r["owner"]], "run": r["id"], "dataset": config.get("dataset"),
             "value": epochs if setting == "epochs" else config.get(setting),  # the epochs its accuracy was measured after
             "test_accuracy": final["test_accuracy"], "epochs": epochs, "test_examples": tested, "status": r["status"],
+            "model": config.get("model"), "training_images": config.get("train_limit") or "all",  # what else may differ: shown, not grouped
             "measured_on": measured_on(None if setting == "epochs" else epochs, tested, config.get("dataset")),
         })  # fmt: skip
     return mark_outliers(rows)

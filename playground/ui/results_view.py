@@ -127,8 +127,8 @@ def compare_tab(run: Run, p: insight.Predictions, others: list[Run]) -> None:
     with c[1]:
         st.markdown(f"**Wrong in run {run.id}, right in run {other}**: {len(right_b):,} images")
         if not meta.is_toy:
-            gallery(q, right_b, meta.classes, 12)
-    st.caption(f"Captions show run {other}'s predictions.")
+            gallery(p, right_b, meta.classes, 12)
+    st.caption(f"Each caption shows the wrong run's prediction: run {other}'s on the left, run {run.id}'s on the right.")
 
 
 def learned_tab(run: Run, p: insight.Predictions) -> None:
@@ -232,10 +232,13 @@ def export_tab(run: Run, p: insight.Predictions) -> None:
         "text/csv",
         icon=":material/download:",
     )
+    how = (
+        f'python -m playground params --dataset {run.config.dataset} --model "{run.config.model}"'
+        if me.at_the_server()  # a student has no shell on the class server: Export as code on the Train page writes the model
+        else f'"{run.config.model}" (the Train page\'s Export as code writes it)'
+    )
     st.code(
-        "import torch\n"
-        f'model = ...  # build the same spec: python -m playground params --dataset {run.config.dataset} --model "{run.config.model}"\n'
-        f"model.load_state_dict(torch.load('run-{run.id}.pt', weights_only=True))",
+        f"import torch\nmodel = ...  # build the same spec: {how}\nmodel.load_state_dict(torch.load('run-{run.id}.pt', weights_only=True))",
         language="python",
     )
     cols, epochs = store.step_columns(run.id), store.epochs(run.id)
