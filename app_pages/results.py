@@ -8,6 +8,7 @@ from playground.ui import errors_view as ev
 from playground.ui import me
 from playground.ui import network_view as nv
 from playground.ui import results_view as rv
+from playground.wording import plural
 
 st.title("Results")
 store = me.jobs().store
@@ -15,7 +16,9 @@ runs, regressions = rv.classifiers(
     [r for r in store.list_runs(limit=500) if r.status in ("completed", "stopped") and insight.has_weights(r.id)]
 )
 if regressions:
-    st.caption(f"{regressions} regression run(s) (toy sets plane and multi-gaussian) are not listed: their maps are on the Toy 2D page.")
+    st.caption(
+        f"{plural(regressions, 'regression run')} (toy sets plane and multi-gaussian) {'is' if regressions == 1 else 'are'} not listed: their maps are on the Toy 2D page."
+    )
 if not runs:
     st.info("No finished run with stored weights yet: train one on the Train page, then come back.", icon=":material/info:")
     st.stop()

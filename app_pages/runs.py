@@ -55,7 +55,8 @@ shown = [
 ]
 st.caption(f"{len(shown):,} of {plural(len(runs), 'run')}.")
 frame = runs_frame(shown)
-if me.viewer().owner and me.viewer().teacher:  # class mode: the teacher sees whose each run is
+whose = me.viewer().owner and me.viewer().teacher  # class mode: the teacher sees whose each run is
+if whose:
     frame.insert(1, "student", [who(r.owner) for r in shown])
 st.dataframe(styled(frame), hide_index=True, width="stretch", column_config=column_config())
 
@@ -64,7 +65,9 @@ picked = st.multiselect(
     "Runs to compare, re-open or delete",
     [r.id for r in shown],
     key="history_pick",
-    format_func=lambda i: f"#{i} {by_id[i].config.model or '(linear)'} · lr {by_id[i].config.lr:g} · {by_id[i].status}",
+    format_func=lambda i: (
+        f"#{i} {who(by_id[i].owner) + ' · ' if whose else ''}{by_id[i].config.model or '(linear)'} · lr {by_id[i].config.lr:g} · {by_id[i].status}"
+    ),
 )
 chosen = [by_id[i] for i in picked if i in by_id]
 c = st.columns([1.3, 1, 2.7], vertical_alignment="center")
@@ -76,7 +79,7 @@ elif c[0].button("Open in the Train page", icon=":material/open_in_new:", disabl
     st.session_state.run_id = st.session_state.picked_run = chosen[0].id
     st.session_state.cached_run = None
     st.switch_page("app_pages/train.py")
-confirm = c[2].checkbox(f"Yes, delete {len(chosen)} run(s) and their curves", key="history_confirm", disabled=not chosen)
+confirm = c[2].checkbox(f"Yes, delete {plural(len(chosen), 'run')} and their curves", key="history_confirm", disabled=not chosen)
 c[1].button("Delete", icon=":material/delete:", disabled=not (chosen and confirm), on_click=_delete)
 if notice := st.session_state.pop("history_notice", None):
     st.warning(notice, icon=":material/warning:")

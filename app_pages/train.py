@@ -11,7 +11,7 @@ from playground.ui.lr_find_view import lr_finder
 from playground.ui.model_builder import dataset_model_builder
 from playground.ui.run_view import run_panel, runs_table
 from playground.ui.train_form import run_differs_notice, train_form
-from playground.wording import sentence
+from playground.wording import plural, sentence
 
 dataset = st.session_state.dataset
 st.title("Train")
@@ -35,7 +35,7 @@ if "run_id" not in st.session_state and config is not None and (live := manager.
     st.session_state.run_id, st.session_state.cached_run = live.run_id, None  # a reload, a new tab: the run these settings are training
 busy = [j for j in manager.active() if j.run_id != st.session_state.get("run_id")]
 if busy:
-    st.caption(f"{len(busy)} other run(s) queued or running: a new run starts after them.")
+    st.caption(f"{plural(len(busy), 'other run')} queued or running: a new run starts after {'it' if len(busy) == 1 else 'them'}.")
 if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=config is None):
     try:
         job = manager.submit(config)

@@ -357,6 +357,10 @@ def show(name: str, value: Any) -> str:
         return "all"
     if name == "augment":
         return value or "none"
+    if isinstance(value, bool):  # a checkbox: 'on' / 'off', not Python's True / False
+        return "on" if value else "off"
+    if name in ("train_limit", "test_limit", "toy_points"):  # counts of images: 5,000
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -61,8 +61,11 @@ def test_each_students_runs_page_lists_only_their_own_runs(tiny_home):
     assert sorted(roster_table.name) == ["Ann", "Bob", "Tess"] and int(roster_table.set_index("name").runs["Ann"]) == 1
     results = teacher.dataframe[1].value
     assert list(results.student) == ["Ann"] and list(results.run) == [run_id]
-    runs = app("app_pages/runs.py", query={"join": tokens["Tess"]}).dataframe[0].value
+    page = app("app_pages/runs.py", query={"join": tokens["Tess"]})
+    runs = page.dataframe[0].value
     assert list(runs.student) == ["Ann"] and list(runs.run) == [run_id]  # the teacher sees whose run it is
+    assert page.multiselect(key="history_pick").options == [f"#{run_id} Ann · fc8 relu · lr 0.1 · completed"]  # and picks by it
+    assert mine.multiselect(key="history_pick").options == [f"#{run_id} fc8 relu · lr 0.1 · completed"]
 
 
 def test_the_teacher_sets_a_challenge_and_a_student_enters_from_the_train_page(tiny_home):
@@ -101,7 +104,7 @@ def test_a_run_queued_behind_another_students_run_says_so_and_sign_out_leaves_th
     long = ann_jobs.submit(TrainConfig(model="fc8 relu", epochs=50, batch_size=1, train_limit=200))
     bob = app(query={"join": tokens["Bob"], "model": "fc8 relu", "epochs": "1", "train": "200"})
     next(b for b in bob.button if b.label == "Train").click().run()
-    assert "Queued: 1 run(s) of the class go before it" in _text(bob)  # not "Starting", while Ann's run trains
+    assert "Queued: 1 run of the class goes before it" in _text(bob)  # not "Starting", while Ann's run trains
     ann_jobs.stop(long)
     bob.button(key="sign_out").click().run()
     assert "You are signed out" in " ".join(str(s.value) for s in bob.success) and "Signed in as" not in _text(bob)
@@ -125,9 +128,17 @@ def test_a_run_the_teacher_stops_from_her_train_page_tells_the_student_who_stopp
     student.session_state.run_id = job.run_id
     student.run()
     said = " ".join(w.value for w in student.warning)
-    assert "Stopped: stopped by the teacher (Tess) at step " in said and "by the user" not in said
+    assert "Stopped by the teacher (Tess) at step " in said and "by the user" not in said
     assert "python -m playground" not in _text(student)  # its Export as code: the server's command line is not hers
     assert "python -m playground export-code" in _text(teacher.run())  # the teacher's is
+    own = OwnJobs(manager, Viewer(ann.owner, ann.name, False))
+    job = own.submit(TrainConfig(model="fc8 relu", epochs=50, batch_size=1, train_limit=200, seed=2))
+    wait_until(lambda: manager.store.first_loss(job.run_id) is not None, 120, f"the first step of run {job.run_id}")
+    own.stop(job)  # her own Stop: 'by you' to her, 'by its student' to the teacher
+    wait_for_job(job, 30, "the student pressed Stop")
+    student.session_state.run_id = teacher.session_state.run_id = job.run_id
+    assert any(w.value.startswith("Stopped by you at step ") for w in student.run().warning)
+    assert any(w.value.startswith("Stopped by its student at step ") for w in teacher.run().warning)
 
 
 def test_an_entry_of_the_forms_settings_is_no_settings_differ_notice_and_a_change_names_only_the_change(tiny_home):

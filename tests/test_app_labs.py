@@ -41,7 +41,7 @@ def test_apply_sets_the_train_pages_widgets_and_says_what_changed(tiny_home):
     at = app(PAGE, {"lab": "fashion-mnist"})
     at.button(key="apply-fashion-mnist-3").click().run()
     applied = [s.value for s in at.success]
-    assert applied and "Epochs: 5 → 3" in applied[0] and "Training images: all → 2000" in applied[0]
+    assert applied and "Epochs: 5 → 3" in applied[0] and "Training images: all → 2,000" in applied[0]
     train = at.switch_page("app_pages/train.py").run()
     assert train.number_input(key="epochs").value == 3
     assert train.selectbox(key="train_limit").value == 2000

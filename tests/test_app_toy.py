@@ -56,7 +56,7 @@ def test_toy_run_can_be_stopped(home):
     at.button(key=f"toy-stop-{run_id}").click().run()
     wait_for_job(jobs.manager().job(run_id), 30, "Stop was pressed")
     at.run()
-    assert store.get(run_id).status == "stopped" and "stopped" in at.warning[0].value
+    assert store.get(run_id).status == "stopped" and at.warning[0].value.startswith(f"Run {run_id}: Stopped by you at step ")
     assert len(at.get("vega_lite_chart")) >= 2  # the regions so far are kept
 
 

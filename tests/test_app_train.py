@@ -50,7 +50,7 @@ def test_builder_and_spec_text_stay_in_sync(tiny_home):
     assert not at.error and "cannot show this spec" in at.info[0].value
     at.text_input(key="spec_text").input("fc64 relu fcx").run()
     assert not at.exception
-    assert "bad layer 'fcx'" in at.error[0].value
+    assert "Bad layer 'fcx'" in at.error[0].value
     assert at.button[0].disabled  # no training on an invalid model
 
 
@@ -132,7 +132,7 @@ def test_stop_button_ends_a_live_run(tiny_home):
     wait_for_job(job, 30, "Stop was pressed")
     at = wait_for_run(at)
     assert store.get(run_id).status == "stopped"
-    assert any("Stopped" in w.value for w in at.warning)
+    assert any(w.value.startswith("Stopped by you at step ") for w in at.warning)  # her own Stop, in her words
 
 
 def test_a_queued_run_is_a_status_line_and_a_starting_run_shows_its_loss_chart_frame(tiny_home):
@@ -211,7 +211,7 @@ def test_a_finder_queued_behind_a_run_says_so(tiny_home):
         wait_until(lambda: ahead.status == "running", 120, lambda: f"run {ahead.run_id} to start; it is {ahead.status}")
         at = small(app())
         at.button(key="lr_find_start").click().run()
-        assert any(i.value.startswith("Queued: the finder starts when the 1 run(s)") for i in at.info)
+        assert any(i.value.startswith("Queued: the finder starts when the run or finder before it finishes") for i in at.info)
         job = jobs.manager().finder(at.session_state.lr_find_shown)
         at.button(key="lr_find_stop").click().run()
         assert job.done and job.status == "stopped"

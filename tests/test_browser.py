@@ -95,7 +95,7 @@ def test_look_inside_the_network_of_a_live_run_then_stop_it(server, page):
     expect(stop).to_be_visible()  # still live
     shot(page, "train-inside-the-network-live")
     stop.click()
-    expect(page.get_by_text("Stopped:")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Stopped by you at step")).to_be_visible(timeout=60_000)
     shot(page, "train-stopped")
 
 

@@ -78,4 +78,4 @@ def test_a_queued_runs_page_does_not_slow_the_run_ahead_and_stop_takes_it_off_th
     open_page(page, f"{link}&seed=21")  # the same settings join the running run: its panel, with Stop
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text("Stopped:")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Stopped by you at step")).to_be_visible(timeout=30_000)

@@ -53,7 +53,7 @@ def test_train_settings_survive_a_page_switch_during_a_live_run_and_a_reload(ser
     no_traceback(page)
     shot(page, "settings-after-page-switch")
     stop.click()
-    expect(page.get_by_text("Stopped:")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Stopped by you at step")).to_be_visible(timeout=60_000)
     page.reload()  # a reload of the same link: a new session, the same settings
     page.wait_for_selector("h1", timeout=60_000)
     expect_train_form(page, "0.03", "40", "1")

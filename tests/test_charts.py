@@ -52,7 +52,7 @@ def blow_up() -> list[dict]:
 def test_step_loss_draws_a_blow_up_on_a_log_scale_and_marks_nan_and_inf():
     spec = renders(charts.step_loss(blow_up(), 10))
     assert {"type": "log"} in y_scales(spec)
-    assert "log scale" in spec["title"]["subtitle"] and "2 step(s) whose loss was nan or inf" in spec["title"]["subtitle"]
+    assert "log scale" in spec["title"]["subtitle"] and "2 steps whose loss was nan or inf" in spec["title"]["subtitle"]
     (marks,) = rules(spec)
     assert [row["step"] for row in data_of(spec, marks)] == [162, 163]
 

@@ -15,7 +15,10 @@ from playground.errors import PlaygroundError
 from playground.ui import me
 from playground.wording import plural, sentence
 
-PERCENT = st.column_config.NumberColumn(format="percent")
+ACCURACIES = {  # the entries' columns as students read them
+    "public_accuracy": st.column_config.NumberColumn("public test accuracy", format="percent"),
+    "hidden_accuracy": st.column_config.NumberColumn("hidden test accuracy", format="percent"),
+}
 
 
 def _store():
@@ -100,7 +103,7 @@ def board(ch: challenge.Challenge) -> None:
         st.info("No scored entries yet.", icon=":material/hourglass_empty:")
         return
     df = pd.DataFrame(rows)
-    st.dataframe(df, hide_index=True, width="stretch", column_config={"hidden_accuracy": PERCENT, "public_accuracy": PERCENT})
+    st.dataframe(df, hide_index=True, width="stretch", column_config=ACCURACIES)
     if me.viewer().teacher:
         st.download_button("Download the leaderboard (CSV)", df.to_csv(index=False), "leaderboard.csv", "text/csv", key="challenge_csv")
 
@@ -123,7 +126,7 @@ def page() -> None:
     st.subheader("Your entries")
     if mine:
         df = pd.DataFrame(mine)[["run", "status", "public_accuracy"]]
-        st.dataframe(df, hide_index=True, width="stretch", column_config={"public_accuracy": PERCENT})
+        st.dataframe(df, hide_index=True, width="stretch", column_config=ACCURACIES)
     else:
         st.caption("None yet.")
     st.subheader("Leaderboard")

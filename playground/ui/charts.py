@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from playground.wording import plural
+
 PENALTY = "regularisation term"  # the loss chart's line of rate x sum |w| (or w²/2), runs with config.reg
 
 SPLIT_COLORS = alt.Scale(domain=["train", "validation", "test", PENALTY], range=["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd"])
@@ -105,7 +107,7 @@ def step_loss(steps: list[dict], num_classes: int) -> alt.LayerChart:
     notes = [log_note(df["loss"])] if floor is not None else []
     if bad.any():
         layers.append(not_finite_marks(df.loc[bad, ["step", "epoch"]], "step", ["step:Q", alt.Tooltip("epoch:Q", format="d")]))
-        notes.append(f"red lines: {int(bad.sum()):,} step(s) whose loss was nan or inf")
+        notes.append(f"red lines: {plural(int(bad.sum()), 'step')} whose loss was nan or inf")
     return alt.layer(*layers).properties(
         title=alt.Title("Loss per step", subtitle="; ".join(notes)) if notes else "Loss per step", height=260
     )

@@ -81,7 +81,7 @@ def _live(manager: OwnJobs, job: FinderJob) -> None:
         ahead = manager.ahead(job) if job.status == "queued" else 0
         if ahead:
             st.info(
-                f"Queued: the finder starts when the {ahead} run(s) or finder(s) before it finish (first come, first served).",
+                f"Queued: the finder starts when {'the run or finder' if ahead == 1 else f'the {ahead} runs or finders'} before it {'finishes' if ahead == 1 else 'finish'} (first come, first served).",
                 icon=":material/hourglass_top:",
             )
         elif job.status == "queued":

@@ -14,6 +14,7 @@ from playground.blocks import Blocks, ConvBlock, FcBlock
 from playground.errors import PlaygroundError
 from playground.models import check_size
 from playground.ui import state
+from playground.wording import sentence
 
 CUSTOM = "(custom)"
 MAX_CONV_BLOCKS, MAX_FC_BLOCKS = 6, 8
@@ -174,7 +175,7 @@ def model_builder(input_shape: tuple[int, ...], num_classes: int, blocks_expande
         spec = families.normalize(st.session_state.spec_text)
         check_size(families.preview_model(spec, input_shape, num_classes))
     except PlaygroundError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(sentence(str(e)), icon=":material/error:")
         spec = None
     with st.expander("Build it block by block", expanded=blocks_expanded):
         _block_widgets()

@@ -17,6 +17,7 @@ from playground.ui import charts, me
 from playground.ui.export_view import export_expander
 from playground.ui.history import runs_frame
 from playground.ui.network_view import network_section
+from playground.wording import plural
 
 # Redraws share the laptop's cores with the training process (and the browser draws every chart
 # again), so while a run is live the page polls slowly, thins the per-step curves hard and draws two
@@ -33,7 +34,7 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
         ahead = [j for j in me.jobs().active() if j.run_id < run.id]
         if ahead:
             st.info(
-                f"Queued: it starts when the {len(ahead)} run(s) before it finish. Stop takes it off the queue.",
+                f"Queued: it starts when {'the run' if len(ahead) == 1 else f'the {len(ahead)} runs'} before it {'finishes' if len(ahead) == 1 else 'finish'}. Stop takes it off the queue.",
                 icon=":material/hourglass_top:",
             )
             first = ahead[0]
@@ -45,7 +46,7 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
                     icon=":material/hourglass_top:")  # fmt: skip
         elif others := (me.jobs().ahead(job) if job is not None and job.task is not None else 0):  # class mode: other students' runs
             st.info(
-                f"Queued: {others} run(s) of the class go before it (the students take turns). Stop takes it off the queue.",
+                f"Queued: {plural(others, 'run')} of the class {'goes' if others == 1 else 'go'} before it (the students take turns). Stop takes it off the queue.",
                 icon=":material/hourglass_top:",
             )
         else:  # nothing ahead of it but, in a fresh app, the worker's start-up
@@ -63,14 +64,14 @@ def _status(run: Run, job: Job | None, cached: bool) -> None:
         by = f" by {who}" if (who := who_stopped(run.message)) else ""
         st.warning(f"Stopped before it started: it was taken off the queue{by} and will not run.", icon=":material/stop_circle:")
     elif run.status == "stopped":
-        st.warning(f"Stopped: {run.message}. The curves so far are kept.", icon=":material/stop_circle:")
+        st.warning(f"{me.stopped_message(run)}. The curves so far are kept.", icon=":material/stop_circle:")
     elif run.status == "diverged":
         st.error(f"Diverged: {run.message}", icon=":material/warning:")
     else:  # failed, interrupted
         st.error(f"{run.status.capitalize()}: {run.message}", icon=":material/error:")
     if run.final.get("grouped_with"):
         st.caption(
-            f":material/group_work: Trained in one group with its {run.final['grouped_with'] - 1} sweep twin(s): the twins' "
+            f":material/group_work: Trained in one group with its {plural(run.final['grouped_with'] - 1, 'sweep twin')}: the twins' "
             "weights are stacked and updated together. Its numbers equal a run alone's to about 1e-6 over the first 100 steps; "
             "a chaotic run (a learning rate near divergence) can amplify that rounding and end elsewhere."
         )

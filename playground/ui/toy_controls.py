@@ -46,7 +46,7 @@ def _shown(s: settings.Setting) -> str:
     value = state.current(s.name)
     if s.name == "toy_features":
         return ", ".join(features.labels(value))
-    return ("on" if value else "off") if s.type is bool else settings.show(s.name, value)
+    return settings.show(s.name, value)
 
 
 def check_hide(text: str) -> str:

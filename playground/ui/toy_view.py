@@ -117,6 +117,6 @@ def _status(run: Run, job, from_store: bool) -> None:
         )
     elif run.status == "stopped":
         kept = " The regions so far are kept." if run.started is not None else ""  # a queued run stopped has none
-        st.warning(f"Run {run.id} stopped: {run.message}.{kept}", icon=":material/stop_circle:")
+        st.warning(f"Run {run.id}: {me.stopped_message(run)}.{kept}", icon=":material/stop_circle:")
     else:
         st.error(f"Run {run.id} {run.status}: {run.message}", icon=":material/error:")
