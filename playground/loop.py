@@ -24,6 +24,7 @@ from playground.config import TrainConfig
 from playground.events import BY_USER, EndEvent, EpochEvent, StartEvent
 from playground.optim import Loss
 from playground.sizes import SplitSizes, split_sizes
+from playground.wording import plural
 
 METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "val_loss", "val_accuracy")
 
@@ -224,7 +225,7 @@ def diverged_after_epoch(e: EpochEvent, first_loss: float | None, num_classes: i
 
 def completed(epochs: int, last: dict, model: nn.Module | None = None, group: int = 0) -> EndEvent:
     where = f" (in a group of {group} twins)" if group else ""
-    return EndEvent("completed", f"trained {epochs} epoch(s){where}", last, model)
+    return EndEvent("completed", f"trained {plural(epochs, 'epoch')}{where}", last, model)
 
 
 class EarlyStopping:
@@ -247,7 +248,7 @@ class EarlyStopping:
         best = self.best[1]
         return EndEvent(
             "completed",
-            f"early stopping after epoch {last['epoch']}: the validation loss had not improved for {self.waited} epoch(s); "
+            f"early stopping after epoch {last['epoch']}: the validation loss had not improved for {plural(self.waited, 'epoch')}; "
             f"restored the best weights, from epoch {best['epoch']}",
             best | extra | {"best_epoch": best["epoch"], "stopped_at": last["epoch"]},
             model,
@@ -259,7 +260,7 @@ class EarlyStopping:
         best = self.best[1]
         return EndEvent(
             "completed",
-            f"trained {epochs} epoch(s); the best validation loss was at epoch {best['epoch']}",
+            f"trained {plural(epochs, 'epoch')}; the best validation loss was at epoch {best['epoch']}",
             best | extra | {"best_epoch": best["epoch"]},
             model,
         )

@@ -21,7 +21,7 @@ def test_toy_page_trains_in_the_background_stores_and_caches_the_run(home):
     assert job is not None, f"run {run_id} was not started by the executor"
     assert wait_for_job(job, 120, "60 epochs of xor").status == "completed"  # trained by the executor, not the page
     at.run()
-    assert at.success and f"Run {run_id}: trained 60 epoch(s)" in at.success[0].value
+    assert at.success and f"Run {run_id}: trained 60 epochs" in at.success[0].value
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4  # after the first epoch, the latest, the network, the loss per epoch
     assert "image" in str(charts[2].proto) and "Hidden layer 1" in str(charts[2].proto)  # every unit's map, drawn

@@ -85,7 +85,7 @@ def view(page, name: str, locator=None) -> None:
 
 
 def success(page, epochs: int):
-    return page.get_by_test_id("stAlert").filter(has_text=re.compile(rf"trained {epochs} epoch\(s\) in [\d.]+ s: .*test accuracy [\d.]+%"))
+    return page.get_by_test_id("stAlert").filter(has_text=re.compile(rf"trained {epochs} epochs? in [\d.]+ s: .*test accuracy [\d.]+%"))
 
 
 def test_a_teachers_link_hides_controls_and_keeps_hide_and_task_through_a_rerun(server, page):

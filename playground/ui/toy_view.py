@@ -14,6 +14,7 @@ from playground.boundary import Grid
 from playground.runs import Run
 from playground.ui import charts, me, network_chart, region_map
 from playground.ui.network_view import diagnosis_panel
+from playground.wording import plural
 
 POLL_SECONDS = 0.4  # the maps are redrawn at least twice a second while a run trains
 
@@ -111,7 +112,7 @@ def _status(run: Run, job, from_store: bool) -> None:
         )
         accuracy = f", test accuracy {f['test_accuracy']:.1%}" if "test_accuracy" in f else " (mean squared error)"
         st.success(
-            f"{when}: trained {cfg.epochs} epoch(s) in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
+            f"{when}: trained {plural(cfg.epochs, 'epoch')} in {run.seconds or 0:.1f} s: train loss {f.get('train_loss', 0):.4f}, "
             f"test loss {f.get('test_loss', 0):.4f}{accuracy}",
             icon=":material/check_circle:",
         )
