@@ -194,14 +194,15 @@ def train_form(dataset: str, spec: str | None, disabled: bool = False) -> TrainC
         return None
 
 
-def differences(ran: TrainConfig, form: TrainConfig) -> list[str]:
-    """The settings (not the device) in which a run's config differs from the form's: 'lr 0.03 (now 0.1)'."""
+def differences(ran: TrainConfig, form: TrainConfig) -> list[tuple[str, str, str, str]]:
+    """The settings (not the device) in which a run's config differs from the form's: (setting, its
+    name on the page, the run's value, the form's) as ('lr', 'lr', '0.03', '0.1')."""
     out = []
     for s in settings.SETTINGS.values():
         a, b = getattr(ran, s.name), getattr(form, s.name)
         if s.name != "device" and a != b and (not s.toy_only or datasets.info(form.dataset).is_toy):
             name = s.share if s.share in ("lr",) else (s.label or s.name.replace("_", " ")).lower()
-            out.append((name, settings.show(s.name, a), settings.show(s.name, b)))
+            out.append((s.name, name, settings.show(s.name, a), settings.show(s.name, b)))
     return out
 
 
@@ -213,16 +214,14 @@ def run_differs_notice(run_id: int, config: TrainConfig | None) -> None:
     diffs = differences(run.config, config)
     if not diffs:
         return
-    used = ", ".join(f"{n} {a}" for n, a, _ in diffs)
-    now = ", ".join(f"{n} {b}" for n, _, b in diffs)
+    used = ", ".join(f"{n} {a}" for _, n, a, _ in diffs)
+    now = ", ".join(f"{n} {b}" for _, n, _, b in diffs)
     st.info(
         f"This run used {used}; the form above now says {now}. Press **Train** to run the form's settings, "
         "or put this run's settings back in the form to change them from there.",
         icon=":material/difference:",
     )
-    differing = tuple(
-        s.name for s in settings.SETTINGS.values() if s.name != "device" and getattr(run.config, s.name) != getattr(config, s.name)
-    )
+    differing = tuple(name for name, *_ in diffs)
     st.button("Use this run's settings", icon=":material/settings_backup_restore:", on_click=_use_settings, args=(run.config, differing))
 
 
