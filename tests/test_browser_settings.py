@@ -58,6 +58,18 @@ def test_train_settings_survive_a_page_switch_during_a_live_run_and_a_reload(ser
     page.wait_for_selector("h1", timeout=60_000)
     expect_train_form(page, "0.03", "40", "1")
     expect(number(page, "Seed")).to_have_value("22")
+    # the stopped run, opened again from the Runs page: one button puts its settings back in the form
+    nav(page, "Runs")
+    page.get_by_test_id("stMultiSelect").filter(has_text="Runs to compare").click()
+    page.get_by_role("option").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Open in the Train page").click()
+    expect(page.get_by_text("This run used seed 21; the form above now says seed 22")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Use this run's settings").click()
+    expect(number(page, "Seed")).to_have_value("21", timeout=30_000)
+    expect(page.get_by_text("This run used")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"seed=21"))
+    no_traceback(page)
 
 
 def test_the_sweep_survives_a_page_switch_during_a_live_sweep(server, page):
